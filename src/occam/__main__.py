@@ -1,0 +1,3 @@
+from occam.cli import main
+
+main()

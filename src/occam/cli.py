@@ -1,0 +1,290 @@
+"""The ``occam`` command line: list, run, reproduce, report, data.
+
+Every user error (unknown study, profile or ``--set`` key, an ill-typed value, an unwritable
+output folder, a missing or corrupt data file) prints one line naming the problem and exits
+with code 2, leaving no results folder behind.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from occam import studies
+from occam.study import PROFILES, ConfigError
+
+app = typer.Typer(
+    name="occam",
+    help=(
+        "Reproduce, check and extend four lines of research on why neural networks "
+        "generalise and what they learn. Each study states the papers' claims, measures "
+        "them, and gives a verdict."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+data_app = typer.Typer(help="Data sets: list them, fetch (download and verify), verify.")
+app.add_typer(data_app, name="data")
+
+console = Console()
+err_console = Console(stderr=True)
+
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Folder holding the data sets (mnist/, fashion-mnist/, imdb/). "
+        "Default: $OCCAM_DATA_DIR, then the user cache, then a download.",
+    ),
+]
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``error: message`` on stderr and return the exit (code 2) to raise."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=2)
+
+
+def _use_data_dir(data_dir: Path | None) -> None:
+    if data_dir is not None:
+        os.environ["OCCAM_DATA_DIR"] = str(data_dir.expanduser().resolve())
+
+
+def _parse_sets(sets: list[str]) -> dict[str, str]:
+    overrides: dict[str, str] = {}
+    for item in sets:
+        if "=" not in item:
+            raise ConfigError(f"--set {item!r}: expected key=value")
+        key, value = item.split("=", 1)
+        overrides[key.strip()] = value
+    return overrides
+
+
+@app.callback()
+def _main(data_dir: DataDirOpt = None) -> None:
+    _use_data_dir(data_dir)
+
+
+@app.command("list")
+def list_studies() -> None:
+    """List the studies, each with its claims (one line each) and profiles."""
+    for name in studies.names():
+        study = studies.get(name)
+        console.print(f"[bold]{study.name}[/]: {study.title}", highlight=False)
+        console.print(f"  papers: {study.papers}", highlight=False)
+        console.print(f"  profiles: {', '.join(study.profiles)}", highlight=False)
+        table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
+        table.add_column("claim")
+        table.add_column("statement")
+        table.add_column("test")
+        for spec in study.claims:
+            table.add_row(spec.id, spec.statement, spec.test)
+        console.print(table)
+        console.print()
+
+
+def _validate_run_args(study_name: str, profile: str, sets: list[str]) -> tuple[Any, Any]:
+    try:
+        study = studies.get(study_name)
+    except studies.UnknownStudyError as exc:
+        raise fail(str(exc)) from None
+    if profile not in PROFILES:
+        raise fail(f"unknown profile {profile!r} (choose from {', '.join(PROFILES)})")
+    try:
+        config = study.config(profile, _parse_sets(sets))
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    return study, config
+
+
+def _device(device: str) -> Any:
+    from occam.results import resolve_device
+
+    try:
+        return resolve_device(device)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+
+
+def _run_one(
+    study: Any, config: Any, profile: str, seed: int, out: Path, device: Any, quiet: bool
+) -> Any:
+    from occam.data import DataError
+    from occam.results import OutputError, run_study
+
+    try:
+        return run_study(
+            study, config, profile=profile, seed=seed, out=out, device=device, quiet=quiet
+        )
+    except (OutputError, PermissionError) as exc:
+        raise fail(f"cannot write results: {exc}") from None
+    except DataError as exc:
+        raise fail(str(exc)) from None
+
+
+def _print_claims(claims: list[Any]) -> None:
+    colours = {"holds": "green", "fails": "red", "inconclusive": "yellow"}
+    table = Table(show_header=True, header_style="bold")
+    for col in ("claim", "paper", "measured", "test", "verdict"):
+        table.add_column(col)
+    for c in claims:
+        measured = "—" if c.measured is None else f"{c.measured:.4g}"
+        table.add_row(
+            c.spec.id,
+            c.spec.paper_value or "—",
+            measured,
+            c.spec.test,
+            f"[{colours[c.verdict]}]{c.verdict}[/]",
+        )
+    console.print(table)
+
+
+@app.command("run")
+def run(
+    study_name: Annotated[str, typer.Argument(metavar="STUDY", help="Study name (occam list).")],
+    profile: Annotated[
+        str, typer.Option(help="smoke (seconds), quick (minutes on a CPU) or full (paper scale).")
+    ] = "quick",
+    seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same numbers.")] = 0,
+    out: Annotated[
+        Path | None, typer.Option(help="Results folder. Default: results/<study>.")
+    ] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a config field: key=value (repeatable)."),
+    ] = None,
+    quiet: QuietOpt = False,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Run one study and write its results folder (config, metrics, claims, figures, log)."""
+    _use_data_dir(data_dir)
+    study, config = _validate_run_args(study_name, profile, set_ or [])
+    dev = _device(device)
+    out = out or Path("results") / study.name
+    t0 = time.perf_counter()
+    result = _run_one(study, config, profile, seed, out, dev, quiet)
+    _print_claims(result.claims)
+    console.print(f"results in {out} ({time.perf_counter() - t0:.0f} s)", highlight=False)
+
+
+@app.command("reproduce")
+def reproduce(
+    profile: Annotated[str, typer.Option(help="Profile for every study.")] = "quick",
+    out: Annotated[Path, typer.Option(help="Results folder (one sub-folder per study).")] = Path(
+        "results"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed for every study.")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    quiet: QuietOpt = False,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Run every study, then build report.html."""
+    from occam.report import build_report
+    from occam.results import OutputError, check_writable
+
+    _use_data_dir(data_dir)
+    dev = _device(device)
+    planned = [_validate_run_args(name, profile, []) for name in studies.names()]
+    try:
+        check_writable(out)
+    except OutputError as exc:
+        raise fail(f"cannot write results: {exc}") from None
+    t_all = time.perf_counter()
+    all_claims = []
+    for study, config in planned:
+        console.rule(f"{study.name} ({profile})")
+        t0 = time.perf_counter()
+        result = _run_one(study, config, profile, seed, out / study.name, dev, quiet)
+        all_claims.extend(result.claims)
+        console.print(f"{study.name}: {time.perf_counter() - t0:.0f} s", highlight=False)
+    report = build_report(out)
+    console.rule("claims")
+    _print_claims(all_claims)
+    console.print(f"report: {report} (total {time.perf_counter() - t_all:.0f} s)", highlight=False)
+
+
+@app.command("report")
+def report(
+    results_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A results folder.")] = Path(
+        "results"
+    ),
+) -> None:
+    """(Re)build report.html from the result files under DIR."""
+    from occam.report import ReportError, build_report
+
+    try:
+        path = build_report(results_dir)
+    except ReportError as exc:
+        raise fail(str(exc)) from None
+    console.print(f"report: {path}", highlight=False)
+
+
+@data_app.command("list")
+def data_list(data_dir: DataDirOpt = None) -> None:
+    """List the data sets, where they were found, and their sizes."""
+    from occam import data
+
+    _use_data_dir(data_dir)
+    table = Table(show_header=True, header_style="bold")
+    for col in ("name", "description", "location", "size"):
+        table.add_column(col)
+    for row in data.list_datasets():
+        table.add_row(*(str(row.get(k, "")) for k in ("name", "description", "location", "size")))
+    console.print(table)
+
+
+@data_app.command("fetch")
+def data_fetch(
+    name: Annotated[str, typer.Argument(help="mnist, fashion-mnist or imdb.")],
+    data_dir: DataDirOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Make sure a data set is present and verified, downloading it if it is missing."""
+    from occam import data
+
+    _use_data_dir(data_dir)
+    try:
+        path = data.fetch(name, quiet=quiet)
+    except (data.DataError, KeyError) as exc:
+        raise fail(str(exc).strip("'\"")) from None
+    console.print(f"{name}: ok ({path})", highlight=False)
+
+
+@data_app.command("verify")
+def data_verify(
+    name: Annotated[str, typer.Argument(help="mnist, fashion-mnist or imdb.")],
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Check a data set's files against their SHA-256 checksums (no download)."""
+    from occam import data
+
+    _use_data_dir(data_dir)
+    try:
+        rows = data.verify(name)
+    except (data.DataError, KeyError) as exc:
+        raise fail(str(exc).strip("'\"")) from None
+    bad = 0
+    for file, ok, message in rows:
+        mark = "[green]ok[/]" if ok else "[red]BAD[/]"
+        console.print(f"{mark} {file}: {message}", highlight=False)
+        bad += not ok
+    if bad:
+        raise typer.Exit(code=2)
+
+
+def main() -> None:
+    """Entry point of the ``occam`` script."""
+    app(prog_name="occam")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

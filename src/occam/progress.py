@@ -1,0 +1,47 @@
+"""Rich progress bars that switch off with ``--quiet`` (and when output is not a terminal)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_QUIET = False
+
+
+def set_quiet(quiet: bool) -> None:
+    """Turn all progress bars off (``True``) or on."""
+    global _QUIET
+    _QUIET = quiet
+
+
+def track(
+    iterable: Iterable[T], description: str, total: int | None = None, quiet: bool = False
+) -> Iterator[T]:
+    """Yield from ``iterable`` while drawing a Rich progress bar on stderr."""
+    if quiet or _QUIET:
+        yield from iterable
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal,
+    ) as progress:
+        yield from progress.track(iterable, total=total, description=description)

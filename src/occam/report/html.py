@@ -1,0 +1,221 @@
+"""Build ``report.html`` from results folders.
+
+The page holds a claims table across studies (the paper's value beside ours, the verdict in
+colour), then one section per study: its reading, its figures and its tables. Figures are
+linked by relative path, so the results folder can be moved or served as it is.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from occam import studies
+
+_VERDICT_COLOURS = {"holds": "#1a7f37", "fails": "#cf222e", "inconclusive": "#9a6700"}
+
+
+class ReportError(ValueError):
+    """The results folder holds nothing to report."""
+
+
+@dataclass
+class RunRecord:
+    """One study's results folder, as read back from disk."""
+
+    path: Path
+    study: str
+    config: dict[str, Any]
+    claims: list[dict[str, Any]]
+    metrics: dict[str, Any]
+    reading: str
+    figures: list[Path] = field(default_factory=list)
+    tables: dict[str, list[list[str]]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ReportError(f"cannot read {path}: {exc}") from None
+
+
+def collect_runs(results_dir: Path) -> list[RunRecord]:
+    """Every complete results folder directly under (or at) ``results_dir``, in study order."""
+    if not results_dir.is_dir():
+        raise ReportError(f"{results_dir} is not a folder")
+    candidates = [results_dir] + sorted(
+        p for p in results_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
+    )
+    runs: list[RunRecord] = []
+    for folder in candidates:
+        if not (folder / "claims.json").is_file():
+            continue
+        claims = _read_json(folder / "claims.json")
+        config = _read_json(folder / "config.json") if (folder / "config.json").exists() else {}
+        metrics = _read_json(folder / "metrics.json") if (folder / "metrics.json").exists() else {}
+        timings = _read_json(folder / "timings.json") if (folder / "timings.json").exists() else {}
+        reading_path = folder / "reading.txt"
+        reading = reading_path.read_text(encoding="utf-8") if reading_path.exists() else ""
+        figures = (
+            sorted((folder / "figures").glob("*.png")) if (folder / "figures").is_dir() else []
+        )
+        tables: dict[str, list[list[str]]] = {}
+        if (folder / "tables").is_dir():
+            for table_path in sorted((folder / "tables").glob("*.csv")):
+                with table_path.open(encoding="utf-8", newline="") as fh:
+                    tables[table_path.stem] = list(csv.reader(fh))
+        runs.append(
+            RunRecord(
+                path=folder,
+                study=str(claims.get("study", folder.name)),
+                config=config,
+                claims=list(claims.get("claims", [])),
+                metrics=metrics,
+                reading=reading,
+                figures=figures,
+                tables=tables,
+                timings=timings,
+            )
+        )
+    order = {name: i for i, name in enumerate(studies.names())}
+    runs.sort(key=lambda r: (order.get(r.study, len(order)), r.study, str(r.path)))
+    return runs
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _claims_table(runs: list[RunRecord]) -> str:
+    rows = []
+    for run in runs:
+        for c in run.claims:
+            colour = _VERDICT_COLOURS.get(c.get("verdict", ""), "#57606a")
+            rows.append(
+                "<tr>"
+                f"<td>{html.escape(run.study)}</td>"
+                f"<td><code>{html.escape(str(c.get('id')))}</code></td>"
+                f"<td>{html.escape(str(c.get('statement', '')))}"
+                f"<div class='src'>{html.escape(str(c.get('source', '')))}</div></td>"
+                f"<td>{html.escape(_fmt(c.get('paper_value')))}</td>"
+                f"<td class='num'>{html.escape(_fmt(c.get('measured')))}"
+                f"{' ' + html.escape(str(c.get('unit'))) if c.get('unit') else ''}</td>"
+                f"<td><code>{html.escape(str(c.get('test', '')))}</code></td>"
+                f"<td class='verdict' style='background:{colour}'>"
+                f"{html.escape(str(c.get('verdict')))}</td>"
+                "</tr>"
+            )
+    return (
+        "<table id='claims' class='claims'><thead><tr><th>study</th><th>claim</th>"
+        "<th>statement (source)</th><th>paper</th><th>measured</th><th>test</th>"
+        "<th>verdict</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
+def _table_html(name: str, rows: list[list[str]]) -> str:
+    if not rows:
+        return ""
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows[1:]
+    )
+    return (
+        f"<details><summary>table: {html.escape(name)} ({len(rows) - 1} rows)</summary>"
+        f"<table class='data'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        "</details>"
+    )
+
+
+def _section(run: RunRecord, root: Path) -> str:
+    cfg = run.config
+
+    def esc(key: str) -> str:
+        return html.escape(str(cfg.get(key, "?")))
+
+    meta = (
+        f"profile <b>{esc('profile')}</b>, seed {esc('seed')}, device {esc('device')}, "
+        f"occam {esc('occam_version')}"
+    )
+    if cfg.get("git_commit"):
+        meta += f", commit <code>{html.escape(str(cfg['git_commit'])[:10])}</code>"
+    if "total_s" in run.timings:
+        meta += f", {run.timings['total_s']:.0f} s"
+    figures = "".join(
+        "<figure>"
+        f"<img src='{html.escape(os.path.relpath(fig, root).replace(os.sep, '/'))}' "
+        f"alt='{html.escape(fig.stem)}'>"
+        f"<figcaption>{html.escape(fig.stem.replace('_', ' '))}</figcaption></figure>"
+        for fig in run.figures
+    )
+    paragraphs = "".join(
+        f"<p>{html.escape(p.strip())}</p>" for p in run.reading.split("\n\n") if p.strip()
+    )
+    tables = "".join(_table_html(name, rows) for name, rows in run.tables.items())
+    title = html.escape(str(cfg.get("title", run.study)))
+    return (
+        f"<section id='study-{html.escape(run.study)}'><h2>{html.escape(run.study)}: {title}</h2>"
+        f"<div class='meta'>{html.escape(str(cfg.get('papers', '')))}<br>{meta}</div>"
+        f"<div class='reading'>{paragraphs}</div><div class='figures'>{figures}</div>"
+        f"{tables}</section>"
+    )
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2rem auto;
+max-width:1200px;color:#1f2328;line-height:1.45;padding:0 1rem}
+h1{margin-bottom:.2rem} .sub{color:#57606a;margin-top:0}
+table{border-collapse:collapse;width:100%;margin:1rem 0;font-size:.9rem}
+th,td{border:1px solid #d0d7de;padding:.35rem .5rem;vertical-align:top;text-align:left}
+th{background:#f6f8fa} td.num{font-variant-numeric:tabular-nums;white-space:nowrap}
+td.verdict{color:#fff;font-weight:600;text-align:center}
+.src{color:#57606a;font-size:.8rem;margin-top:.2rem}
+.meta{color:#57606a;font-size:.85rem}
+.figures{display:flex;flex-wrap:wrap;gap:1rem}
+figure{margin:0;flex:1 1 440px;max-width:560px} figure img{width:100%;border:1px solid #d0d7de}
+figcaption{font-size:.8rem;color:#57606a;text-align:center}
+details{margin:.5rem 0} summary{cursor:pointer;color:#0969da}
+section{border-top:2px solid #d0d7de;margin-top:2rem;padding-top:.5rem}
+"""
+
+
+def build_report(results_dir: Path) -> Path:
+    """Write ``results_dir/report.html`` from every results folder found; return its path."""
+    results_dir = Path(results_dir)
+    runs = collect_runs(results_dir)
+    if not runs:
+        raise ReportError(
+            f"no results under {results_dir}: run `occam run STUDY` or `occam reproduce` first"
+        )
+    counts = {v: 0 for v in _VERDICT_COLOURS}
+    for run in runs:
+        for c in run.claims:
+            counts[c.get("verdict", "inconclusive")] = counts.get(c.get("verdict", ""), 0) + 1
+    summary = ", ".join(f"{n} {v}" for v, n in counts.items())
+    body = (
+        "<h1>occam report</h1>"
+        f"<p class='sub'>{len(runs)} stud{'y' if len(runs) == 1 else 'ies'}; claims: {summary}. "
+        "Each claim's test was fixed in code before the run; the verdict is computed from "
+        "the measured value.</p>"
+        "<h2>Claims</h2>" + _claims_table(runs) + "".join(_section(r, results_dir) for r in runs)
+    )
+    page = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>occam report</title><style>{_CSS}</style></head><body>{body}</body></html>\n"
+    )
+    out = results_dir / "report.html"
+    tmp = results_dir / ".report.html.tmp"
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, out)
+    return out

@@ -1,0 +1,201 @@
+"""What a study is, what it is given when it runs, and what it gives back.
+
+A study is plain wiring: a config dataclass whose fields are the paper's knobs, three
+profiles (``smoke`` for tests, ``quick`` for a laptop CPU, ``full`` for the paper's scale),
+the claims it checks (fixed before the run), and a ``run(config, ctx)`` function that reads
+top to bottom like the paper's method section and returns a :class:`StudyResult`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import types
+import typing
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import torch
+
+from occam.claims import Claim, ClaimSpec
+
+PROFILES: tuple[str, ...] = ("smoke", "quick", "full")
+
+C = TypeVar("C")
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """Bad user input for a study's configuration (unknown key, ill-typed value)."""
+
+
+@dataclass
+class RunContext:
+    """What a running study is handed: where to write, its seed, device, progress and log.
+
+    ``out`` is the staging folder of the run (it becomes the results folder only once the
+    whole run has finished). Figures go through :meth:`save_figure`.
+    """
+
+    out: Path
+    seed: int
+    device: torch.device
+    quiet: bool = False
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("occam"))
+    figures: list[str] = field(default_factory=list)
+
+    def progress(
+        self, iterable: Iterable[T], description: str, total: int | None = None
+    ) -> Iterator[T]:
+        """Iterate with a Rich progress bar (nothing shown when ``quiet``)."""
+        from occam.progress import track
+
+        return track(iterable, description=description, total=total, quiet=self.quiet)
+
+    def save_figure(self, fig: Any, name: str) -> None:
+        """Save a Matplotlib figure as ``figures/<name>.png`` and ``.svg`` and close it."""
+        import matplotlib.pyplot as plt
+
+        fig_dir = self.out / "figures"
+        fig_dir.mkdir(parents=True, exist_ok=True)
+        # metadata=None-ish: fixed metadata keeps the files byte-stable across runs.
+        fig.savefig(
+            fig_dir / f"{name}.png", dpi=110, bbox_inches="tight", metadata={"Software": None}
+        )
+        fig.savefig(fig_dir / f"{name}.svg", bbox_inches="tight", metadata={"Date": None})
+        plt.close(fig)
+        self.figures.append(f"figures/{name}.png")
+
+    def generator(self, offset: int = 0) -> torch.Generator:
+        """A torch generator seeded from the run seed (``offset`` separates streams)."""
+        g = torch.Generator()
+        g.manual_seed(self.seed * 1_000_003 + offset)
+        return g
+
+
+@dataclass
+class StudyResult:
+    """What a study returns.
+
+    metrics: JSON-serialisable numbers (deterministic for a given seed: no timings).
+    claims: judged claims, in the order of the study's claim specs.
+    tables: name -> list of row dicts, written as CSV and shown in the report.
+    reading: a short paragraph (Markdown-free text) saying what the figures show.
+    timings: wall-clock seconds per stage (written apart from the metrics).
+    """
+
+    metrics: dict[str, Any]
+    claims: list[Claim]
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    reading: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Study(Generic[C]):
+    """A study: its name, title, config class and profiles, claims, and run function."""
+
+    name: str
+    title: str
+    papers: str
+    config_cls: type[C]
+    profiles: dict[str, C]
+    claims: tuple[ClaimSpec, ...]
+    run: Callable[[C, RunContext], StudyResult]
+
+    def config(self, profile: str, overrides: dict[str, str] | None = None) -> C:
+        """The profile's config with ``key=value`` overrides applied (strings, typed here)."""
+        if profile not in self.profiles:
+            raise ConfigError(
+                f"unknown profile {profile!r} for study {self.name} "
+                f"(choose from {', '.join(self.profiles)})"
+            )
+        return apply_overrides(self.profiles[profile], overrides or {})
+
+
+def apply_overrides(config: C, overrides: dict[str, str]) -> C:
+    """Return a copy of dataclass ``config`` with string overrides parsed to field types."""
+    assert dataclasses.is_dataclass(config) and not isinstance(config, type)
+    fields = {f.name: f for f in dataclasses.fields(config)}
+    hints = typing.get_type_hints(type(config))
+    changes: dict[str, Any] = {}
+    for key, raw in overrides.items():
+        if key not in fields:
+            raise ConfigError(
+                f"unknown --set key {key!r} for {type(config).__name__} "
+                f"(known: {', '.join(sorted(fields))})"
+            )
+        changes[key] = parse_value(key, raw, hints[key])
+    return dataclasses.replace(config, **changes)
+
+
+def parse_value(key: str, raw: str, typ: Any) -> Any:
+    """Parse ``raw`` (from the command line) into type ``typ``; raise ConfigError if it can't."""
+    origin = typing.get_origin(typ)
+    args = typing.get_args(typ)
+    try:
+        if typ is bool:
+            low = raw.strip().lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if typ is int:
+            return int(raw)
+        if typ is float:
+            return float(raw)
+        if typ is str:
+            return raw
+        if origin is typing.Literal:
+            if raw not in args:
+                raise ConfigError(f"--set {key}={raw}: expected one of {', '.join(map(str, args))}")
+            return raw
+        if origin in (typing.Union, types.UnionType) and type(None) in args:
+            if raw.strip().lower() in ("none", "null", ""):
+                return None
+            inner = [a for a in args if a is not type(None)]
+            return parse_value(key, raw, inner[0])
+        if origin is tuple:
+            parts = [p for p in raw.replace(" ", "").split(",") if p != ""]
+            if len(args) == 2 and args[1] is Ellipsis:
+                return tuple(parse_value(key, p, args[0]) for p in parts)
+            if len(parts) != len(args):
+                raise ValueError(raw)
+            return tuple(parse_value(key, p, a) for p, a in zip(parts, args, strict=True))
+    except ConfigError:
+        raise
+    except ValueError:
+        name = getattr(typ, "__name__", str(typ))
+        raise ConfigError(f"--set {key}={raw}: not a valid {name}") from None
+    raise ConfigError(f"--set {key}: cannot set a field of type {typ}")
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """A JSON-ready dict of a config dataclass (tuples become lists)."""
+    return json_ready(dataclasses.asdict(config))
+
+
+def json_ready(obj: Any) -> Any:
+    """Convert tuples, numpy and torch scalars and arrays into plain JSON types."""
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_ready(v) for v in obj]
+    if isinstance(obj, torch.Tensor):
+        return json_ready(obj.detach().cpu().tolist())
+    if isinstance(obj, np.ndarray):
+        return json_ready(obj.tolist())
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, float) and obj != obj:  # NaN is not valid JSON
+        return None
+    return obj

@@ -1,0 +1,151 @@
+"""The command line: one-line errors with exit code 2 and nothing left behind; results folders."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from occam.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def error_line(result) -> str:
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["run", "nosuch"], "unknown study 'nosuch'"),
+        (["run", "toy", "--profile", "huge"], "unknown profile 'huge'"),
+        (["run", "toy", "--set", "nope=1"], "unknown --set key 'nope'"),
+        (["run", "toy", "--set", "n=ten"], "--set n=ten: not a valid int"),
+        (["run", "toy", "--set", "n"], "expected key=value"),
+        (["run", "toy", "--device", "tpu"], "--device tpu"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(toy_registry, tmp_path, args, fragment):
+    out = tmp_path / "res"
+    result = invoke(*args, "--out", str(out), "--quiet")
+    assert result.exit_code == 2, result.output
+    assert fragment in error_line(result)
+    assert not out.exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_unwritable_output_folder(toy_registry, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):
+            pytest.skip("running as a user who can write anywhere")
+        result = invoke("run", "toy", "--out", str(locked / "res"), "--quiet")
+        assert result.exit_code == 2
+        assert "cannot write results" in error_line(result)
+    finally:
+        locked.chmod(0o700)
+
+
+def test_read_only_file_system(toy_registry):
+    result = invoke("run", "toy", "--out", "/proc/occam-results", "--quiet")
+    assert result.exit_code == 2
+    assert "cannot write results" in error_line(result)
+    assert not Path("/proc/occam-results").exists()
+
+
+def test_output_is_a_file(toy_registry, tmp_path):
+    target = tmp_path / "file.txt"
+    target.write_text("x")
+    result = invoke("run", "toy", "--out", str(target), "--quiet")
+    assert result.exit_code == 2
+    assert "not a folder" in error_line(result)
+
+
+def test_run_writes_a_complete_folder(toy_registry, tmp_path):
+    out = tmp_path / "res"
+    result = invoke("run", "toy", "--profile", "smoke", "--out", str(out), "--quiet")
+    assert result.exit_code == 0, result.output
+    names = set(leftovers(out))
+    assert {"config.json", "metrics.json", "claims.json", "figures", "run.log"} <= names
+    assert (out / "figures" / "histogram.png").stat().st_size > 0
+    assert (out / "figures" / "histogram.svg").stat().st_size > 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["seed"] == 0 and config["profile"] == "smoke"
+    assert config["config"]["n"] == 10 and config["occam_version"]
+    claims = json.loads((out / "claims.json").read_text())["claims"]
+    assert claims[0]["id"] == "toy.mean_small" and claims[0]["verdict"] in ("holds", "fails")
+    assert leftovers(tmp_path) == ["res"]
+
+
+def test_interrupted_run_leaves_nothing_that_looks_complete(toy_registry, tmp_path):
+    out = tmp_path / "res"
+    result = invoke("run", "toy", "--set", "fail_midway=true", "--out", str(out), "--quiet")
+    assert result.exit_code != 0
+    assert not out.exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_rerun_replaces_previous_results(toy_registry, tmp_path):
+    out = tmp_path / "res"
+    assert invoke("run", "toy", "--out", str(out), "--quiet", "--set", "n=7").exit_code == 0
+    assert invoke("run", "toy", "--out", str(out), "--quiet", "--set", "n=9").exit_code == 0
+    assert json.loads((out / "metrics.json").read_text())["n"] == 9
+    assert leftovers(tmp_path) == ["res"]
+
+
+def test_same_seed_same_bytes_and_other_seed_differs(toy_registry, tmp_path):
+    for name, seed in (("a", "3"), ("b", "3"), ("c", "4")):
+        assert (
+            invoke("run", "toy", "--seed", seed, "--out", str(tmp_path / name), "-q").exit_code == 0
+        )
+    read = lambda n, f: (tmp_path / n / f).read_bytes()  # noqa: E731
+    for f in ("metrics.json", "claims.json"):
+        assert read("a", f) == read("b", f)
+    assert read("a", "metrics.json") != read("c", "metrics.json")
+
+
+def test_reproduce_runs_everything_and_reports(toy_registry, tmp_path):
+    result = invoke("reproduce", "--profile", "smoke", "--out", str(tmp_path), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "toy" / "claims.json").exists()
+    page = (tmp_path / "report.html").read_text()
+    assert "id='claims'" in page and "toy.mean_small" in page
+
+
+def test_report_on_empty_folder_is_an_error(tmp_path):
+    result = invoke("report", str(tmp_path))
+    assert result.exit_code == 2
+    assert "no results under" in error_line(result)
+
+
+def test_list_shows_claims_and_profiles(toy_registry):
+    result = invoke("list")
+    assert result.exit_code == 0
+    assert "toy.mean_small" in result.output and "smoke, quick, full" in result.output
+
+
+def test_python_dash_m_and_help():
+    res = subprocess.run(
+        [sys.executable, "-m", "occam", "run", "--help"], capture_output=True, text=True
+    )
+    assert res.returncode == 0
+    for option in ("--profile", "--seed", "--out", "--device", "--set", "--quiet"):
+        assert option in res.stdout
