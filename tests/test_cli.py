@@ -149,3 +149,19 @@ def test_python_dash_m_and_help():
     assert res.returncode == 0
     for option in ("--profile", "--seed", "--out", "--device", "--set", "--quiet"):
         assert option in res.stdout
+
+
+def test_data_verify_and_errors(tmp_path):
+    from conftest import SHARED_DATA
+
+    ok = invoke("--data-dir", str(SHARED_DATA), "data", "verify", "mnist")
+    assert ok.exit_code == 0, ok.output
+    assert ok.output.count("ok") >= 4
+    unknown = invoke("data", "verify", "nope")
+    assert unknown.exit_code == 2 and "unknown data set 'nope'" in error_line(unknown)
+    (tmp_path / "mnist").mkdir()
+    bad = tmp_path / "mnist" / "t10k-labels-idx1-ubyte.gz"
+    bad.write_bytes(b"not a gzip file")
+    corrupt = invoke("--data-dir", str(tmp_path), "data", "verify", "mnist")
+    assert corrupt.exit_code == 2
+    assert "t10k-labels-idx1-ubyte.gz" in corrupt.output

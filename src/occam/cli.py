@@ -235,10 +235,16 @@ def data_list(data_dir: DataDirOpt = None) -> None:
 
     _use_data_dir(data_dir)
     table = Table(show_header=True, header_style="bold")
-    for col in ("name", "description", "location", "size"):
+    for col in ("name", "description", "where", "size"):
         table.add_column(col)
     for row in data.list_datasets():
-        table.add_row(*(str(row.get(k, "")) for k in ("name", "description", "location", "size")))
+        size = row.get("size") or 0
+        table.add_row(
+            str(row["name"]),
+            str(row.get("description", "")),
+            str(row.get("where", "")),
+            f"{size / 1e6:.1f} MB" if size else "—",
+        )
     console.print(table)
 
 
@@ -254,7 +260,7 @@ def data_fetch(
     _use_data_dir(data_dir)
     try:
         path = data.fetch(name, quiet=quiet)
-    except (data.DataError, KeyError) as exc:
+    except (data.DataError, KeyError, ValueError) as exc:
         raise fail(str(exc).strip("'\"")) from None
     console.print(f"{name}: ok ({path})", highlight=False)
 
@@ -270,12 +276,12 @@ def data_verify(
     _use_data_dir(data_dir)
     try:
         rows = data.verify(name)
-    except (data.DataError, KeyError) as exc:
+    except (data.DataError, KeyError, ValueError) as exc:
         raise fail(str(exc).strip("'\"")) from None
     bad = 0
     for file, ok, message in rows:
         mark = "[green]ok[/]" if ok else "[red]BAD[/]"
-        console.print(f"{mark} {file}: {message}", highlight=False)
+        console.print(f"{mark} {file}: {message}", highlight=False, soft_wrap=True)
         bad += not ok
     if bad:
         raise typer.Exit(code=2)
