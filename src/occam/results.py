@@ -129,10 +129,11 @@ def run_study(
     check_writable(out)
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
+    for stale in out.parent.glob(f".{out.name}.partial-*"):  # left by a killed run
+        shutil.rmtree(stale, ignore_errors=True)
     staging = out.parent / f".{out.name}.partial-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
     staging.mkdir()
+    checkpoints = out.parent / f".{out.name}.checkpoints"
     logger = logging.getLogger(f"occam.{study.name}")
     logger.setLevel(logging.INFO)
     handler = logging.FileHandler(staging / "run.log", encoding="utf-8")
@@ -141,7 +142,14 @@ def run_study(
     try:
         torch.manual_seed(seed)
         np.random.seed(seed % 2**32)  # noqa: NPY002 (seeds legacy global users, e.g. sklearn)
-        ctx = RunContext(out=staging, seed=seed, device=device, quiet=quiet, log=logger)
+        ctx = RunContext(
+            out=staging,
+            seed=seed,
+            device=device,
+            quiet=quiet,
+            log=logger,
+            checkpoint_dir=checkpoints,
+        )
         logger.info("study %s profile %s seed %d device %s", study.name, profile, seed, device)
         write_json(
             staging / "config.json",
@@ -188,4 +196,5 @@ def run_study(
         shutil.rmtree(trash, ignore_errors=True)
     else:
         os.replace(staging, out)
+    shutil.rmtree(checkpoints, ignore_errors=True)
     return result

@@ -36,7 +36,8 @@ class RunContext:
     """What a running study is handed: where to write, its seed, device, progress and log.
 
     ``out`` is the staging folder of the run (it becomes the results folder only once the
-    whole run has finished). Figures go through :meth:`save_figure`.
+    whole run has finished). Figures go through :meth:`save_figure`; resumable state through
+    :meth:`checkpoint`.
     """
 
     out: Path
@@ -45,6 +46,17 @@ class RunContext:
     quiet: bool = False
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("occam"))
     figures: list[str] = field(default_factory=list)
+    checkpoint_dir: Path | None = None
+
+    def checkpoint(self, name: str) -> Path:
+        """A checkpoint file that survives an interrupted run (removed after a successful one).
+
+        It lives beside the results folder, not in the staging folder, so that a rerun with
+        the same ``--out`` finds it and resumes.
+        """
+        folder = self.checkpoint_dir or (self.out / "checkpoints")
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / name
 
     def progress(
         self, iterable: Iterable[T], description: str, total: int | None = None
