@@ -1,0 +1,344 @@
+"""Depth separation for the product x1⋯xn: exact constructions and a trained check.
+
+Constructive (all float64, inputs in [−1,1]^n):
+
+* **Shallow** (LTR App. A, eq. A4): one hidden layer of 2^n neurons,
+  ∏x_i ≈ Σ_{s ∈ {±1}^n} s1⋯sn σ(b + λ s·x) / (2^n σ^(n)(b) λ^n); σ^(n)(b) = n! σ_n must be
+  non-zero, so softplus is shifted to b = 1 (its odd derivatives vanish at 0). LTR prove
+  2^n is the minimum for one hidden layer; RT Cor. II.3 give m₁ ≥ C(n, ⌊n/2⌋).
+* **k hidden layers** (RT Thm III.1, eq. 10): multiply groups of b₁ inputs with shallow
+  2^{b₁} blocks, regroup by b₂, …; Σ_i (∏_{j>i} b_j) 2^{b_i} neurons
+  (:func:`rt_neuron_count`). For n not a power, :func:`rt_layer_groups` picks group sizes
+  (as even as possible per layer) minimising the count, copy gates (1 neuron) for groups of 1.
+* **Binary tree** (LTR §III H): n − 1 product gates, 4(n−1) neurons in ⌈log₂ n⌉ layers
+  (LTR state 4n); built with the polynomial compiler, odd factors passed by skip connections.
+
+Trained (RT §III A, Fig. 2): tanh networks of depth k and width w learn ∏x_i with an L1
+loss; :func:`train_product_nets` trains every width of one depth at once as a single
+width-padded, masked batch of networks (``torch.bmm`` over a leading "network" axis).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from occam.deep_cheap.gates import copy_bias, derivatives, get_activation, taylor_coefficients
+
+__all__ = [
+    "BlockNets",
+    "LayeredProduct",
+    "TrainResult",
+    "minimal_widths",
+    "rt_layer_groups",
+    "rt_neuron_count",
+    "rt_width_curve",
+    "sample_product",
+    "shallow_product",
+    "train_product_nets",
+    "tree_copies",
+]
+
+
+# --------------------------------------------------------------------------------------
+# Neuron counts
+# --------------------------------------------------------------------------------------
+
+
+def rt_neuron_count(groups: Sequence[int]) -> int:
+    """RT eq. 10: Σ_{i=1}^k (∏_{j>i} b_j) 2^{b_i} neurons for group sizes b₁, …, b_k."""
+    total = 0
+    for i, b in enumerate(groups):
+        total += math.prod(groups[i + 1 :]) * 2**b
+    return total
+
+
+def _group_cost(g: int) -> int:
+    return 1 if g == 1 else 2**g  # a group of one is a copy gate
+
+
+def _split(c: int, parts: int) -> list[int]:
+    q, r = divmod(c, parts)
+    return [q + 1] * r + [q] * (parts - r)
+
+
+@cache
+def _best(c: int, layers: int) -> tuple[int, tuple[int, ...]]:
+    """(min neurons, item counts after each layer) to reduce c items to 1 in ``layers``."""
+    if layers == 0:
+        return (0, ()) if c == 1 else (10**30, ())
+    best: tuple[int, tuple[int, ...]] = (10**30, ())
+    for parts in range(1, c + 1):
+        cost = sum(_group_cost(g) for g in _split(c, parts))
+        rest, path = _best(parts, layers - 1)
+        if cost + rest < best[0]:
+            best = (cost + rest, (parts, *path))
+    return best
+
+
+def rt_layer_groups(n: int, k: int) -> list[list[int]]:
+    """Group sizes per hidden layer for x1⋯xn with exactly k hidden layers, fewest neurons.
+
+    Each layer splits its items into consecutive groups as evenly as possible (Σ 2^g is
+    convex in g); a group of g ≥ 2 costs 2^g neurons (a shallow product), a group of 1 costs
+    1 (a copy gate). For n = b^k this reproduces RT eq. 10 with b_i = b or better.
+    """
+    if n < 1 or k < 1:
+        raise ValueError(f"need n >= 1 and k >= 1, got n={n}, k={k}")
+    _, path = _best(n, k)
+    groups, c = [], n
+    for parts in path:
+        groups.append(_split(c, parts))
+        c = parts
+    return groups
+
+
+def tree_copies(n: int) -> int:
+    """Copy gates a balanced binary product tree over n factors needs (odd levels)."""
+    copies = 0
+    while n > 1:
+        copies += n % 2
+        n = (n + 1) // 2
+    return copies
+
+
+def rt_width_curve(n: int, k: int) -> float:
+    """RT Thm III.1 scaling n^{(k−1)/k} · 2^{n^{1/k}} (the curve overlaid in RT Fig. 2)."""
+    return float(n ** ((k - 1) / k) * 2 ** (n ** (1 / k)))
+
+
+# --------------------------------------------------------------------------------------
+# Constructions
+# --------------------------------------------------------------------------------------
+
+
+class LayeredProduct(nn.Module):
+    """∏x_i with k hidden layers of shallow group products: (batch, n) → (batch,).
+
+    Layer i splits its current values into consecutive groups (``groups[i]``); a group of
+    size g ≥ 2 is the shallow network Σ_s (∏s) σ(b + λ s·u) / (2^g σ^(g)(b) λ^g) (LTR eq. A4)
+    with 2^g neurons, a group of 1 a copy gate. Every value stays an exact partial product
+    (|u| ≤ 1), so each block works at its own scale λ. ``neuron_count`` = Σ layer widths.
+    """
+
+    def __init__(
+        self,
+        groups: Sequence[Sequence[int]],
+        activation: str = "softplus",
+        lam: float = 0.1,
+        bias: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.fn = get_activation(activation).fn
+        n = sum(groups[0])
+        self.n, self.groups = n, [list(g) for g in groups]
+        g_max = max(max(layer) for layer in groups)
+        coeffs = taylor_coefficients(activation, bias, g_max)
+        bc = copy_bias(activation)
+        c0, c1 = derivatives(activation, bc, 1)
+        self.ws, self.bs, self.vs, self.cs = [], [], [], []
+        n_in = n
+        widths = []
+        for layer in groups:
+            if sum(layer) != n_in:
+                raise ValueError(f"groups {layer} do not cover {n_in} values")
+            width = sum(_group_cost(g) for g in layer)
+            w = torch.zeros(width, n_in, dtype=torch.float64)
+            b = torch.zeros(width, dtype=torch.float64)
+            v = torch.zeros(len(layer), width, dtype=torch.float64)
+            c = torch.zeros(len(layer), dtype=torch.float64)
+            h, start = 0, 0
+            for j, g in enumerate(layer):
+                if g == 1:
+                    w[h, start], b[h], v[j, h] = lam, bc, 1.0 / (lam * c1)
+                    c[j] = -c0 / (lam * c1)
+                    h += 1
+                else:
+                    dg = math.factorial(g) * coeffs[g]  # σ^(g)(b)
+                    signs = torch.cartesian_prod(*[torch.tensor([1.0, -1.0])] * g).reshape(-1, g)
+                    rows = slice(h, h + 2**g)
+                    w[rows, start : start + g] = lam * signs.double()
+                    b[rows] = bias
+                    v[j, rows] = signs.double().prod(dim=1) / (2**g * dg * lam**g)
+                    h += 2**g
+                start += g
+            self.ws.append(w)
+            self.bs.append(b)
+            self.vs.append(v)
+            self.cs.append(c)
+            widths.append(width)
+            n_in = len(layer)
+        self.layer_widths = widths
+        self.neuron_count = int(sum(widths))
+        self.depth = len(groups)
+
+    def forward(self, x: Tensor, chunk: int = 256) -> Tensor:
+        """x: (batch, n) → (batch,), evaluated in chunks (the shallow layer is 2^n wide)."""
+        outs = []
+        for xs in torch.split(x.double(), chunk):
+            z = xs
+            for w, b, v, c in zip(self.ws, self.bs, self.vs, self.cs, strict=True):
+                z = self.fn(z @ w.T + b) @ v.T + c
+            outs.append(z.squeeze(-1))
+        return torch.cat(outs)
+
+
+def shallow_product(n: int, activation: str = "softplus", lam: float = 0.1, bias: float = 1.0):
+    """LTR eq. A4: the single-hidden-layer, 2^n-neuron product network (batch, n) → (batch,)."""
+    return LayeredProduct([[n]], activation, lam, bias)
+
+
+# --------------------------------------------------------------------------------------
+# Trained networks (RT Fig. 2)
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrainResult:
+    """Errors of trained nets of one depth: ``errors[s, j]`` for seed s and width j."""
+
+    depth: int
+    widths: list[int]
+    errors: np.ndarray  # (seeds, widths): relative L1 error on the test set
+    final_loss: np.ndarray  # (seeds, widths): last training-batch L1 loss
+
+
+class BlockNets(nn.Module):
+    """Many tanh MLPs of one depth as one block-diagonal network (one bmm per layer).
+
+    For each seed, the nets of widths w_1..w_J sit side by side as diagonal blocks of
+    S = Σ w_j hidden units per layer: the first layer is dense (every unit sees the n
+    inputs), hidden-to-hidden weights are (S, S) matrices masked to the diagonal blocks, and
+    the read-out sums each block into its own output. Seeds are the leading bmm axis.
+    Masked entries start at 0 and get no gradient through the mask, so the nets never mix.
+    Init: PyTorch's default U(±1/√fan_in) with each net's own fan-in.
+
+    Shapes: forward (batch, n) → (seeds, batch, J).
+    """
+
+    block: Tensor
+    owner: Tensor
+
+    def __init__(
+        self, n: int, depth: int, widths: Sequence[int], seeds: int, generator: torch.Generator
+    ) -> None:
+        super().__init__()
+        total = sum(widths)
+        block = torch.zeros(total, total)
+        owner = torch.zeros(total, len(widths))
+        fan = torch.zeros(total)
+        start = 0
+        for j, w in enumerate(widths):
+            block[start : start + w, start : start + w] = 1.0
+            owner[start : start + w, j] = 1.0
+            fan[start : start + w] = w
+            start += w
+        self.register_buffer("block", block)
+        self.register_buffer("owner", owner)
+
+        def uniform(shape: tuple[int, ...], bound: Tensor | float) -> nn.Parameter:
+            u = torch.rand(shape, generator=generator) * 2.0 - 1.0
+            return nn.Parameter(u * bound)
+
+        inv_fan = 1.0 / fan.sqrt()  # (S,): 1/√w of the block a unit belongs to
+        self.w_in = uniform((seeds, n, total), 1.0 / math.sqrt(n))
+        self.b_in = uniform((seeds, 1, total), 1.0 / math.sqrt(n))
+        self.w_hidden = nn.ParameterList(
+            [uniform((seeds, total, total), inv_fan[:, None]) for _ in range(depth - 1)]
+        )
+        with torch.no_grad():
+            for w in self.w_hidden:
+                w.mul_(block)
+        self.b_hidden = nn.ParameterList(
+            [uniform((seeds, 1, total), inv_fan[None, :]) for _ in range(depth - 1)]
+        )
+        self.w_out = uniform((seeds, 1, total), inv_fan[None, :])
+        self.b_out = uniform((seeds, 1, len(widths)), (1.0 / torch.tensor(widths).float().sqrt()))
+        self.seeds = seeds
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = torch.tanh(torch.baddbmm(self.b_in, x.expand(self.seeds, *x.shape), self.w_in))
+        for w, b in zip(self.w_hidden, self.b_hidden, strict=True):
+            h = torch.tanh(torch.baddbmm(b, h, w * self.block))
+        return (h * self.w_out) @ self.owner + self.b_out
+
+
+def sample_product(
+    count: int, n: int, low: float, high: float, generator: torch.Generator
+) -> tuple[Tensor, Tensor]:
+    """x ~ U[low, high]^n (count, n) and the target ∏x_i (count,), float32."""
+    x = low + (high - low) * torch.rand(count, n, generator=generator)
+    return x, x.double().prod(dim=1).float()
+
+
+def train_product_nets(
+    n: int,
+    depth: int,
+    widths: Sequence[int],
+    *,
+    steps: int,
+    batch: int,
+    lr: float,
+    seeds: int,
+    low: float,
+    high: float,
+    optimizer: str,
+    test_x: Tensor,
+    test_y: Tensor,
+    generator: torch.Generator,
+    device: torch.device | str = "cpu",
+) -> TrainResult:
+    """Train seeds × len(widths) tanh nets of ``depth`` hidden layers on ∏x_i, all at once.
+
+    Loss: mean |f(x) − ∏x_i| (RT: "the absolute value of the difference"). Inputs are
+    centred and scaled to [−1, 1] (an affine map the first layer could absorb); the output
+    bias starts at the target mean. Adam's step size decays linearly to 0; AdaDelta (RT's
+    optimiser) uses ``lr`` as its coefficient. All networks share each mini-batch, drawn
+    from ``generator`` on the CPU (so the data are the same on any ``device``).
+
+    Returns:
+        relative test error mean|f − y| / mean|y| per (seed, width).
+    """
+    mid, half = (low + high) / 2, (high - low) / 2
+    nets = BlockNets(n, depth, widths, seeds, generator).to(device)
+    with torch.no_grad():
+        nets.b_out.add_(float(test_y.mean()))  # start at the mean target
+    params = list(nets.parameters())
+    if optimizer == "adam":
+        opt: torch.optim.Optimizer = torch.optim.Adam(params, lr=lr)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 - s / steps)
+    elif optimizer == "adadelta":
+        opt = torch.optim.Adadelta(params, lr=lr)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0)
+    else:
+        raise ValueError(f"unknown optimizer {optimizer!r} (adam, adadelta)")
+    loss = torch.zeros(seeds, len(widths), device=device)
+    for _ in range(steps):
+        x, y = sample_product(batch, n, low, high, generator)
+        x, y = x.to(device), y.to(device)  # sampled on the CPU generator: same data anywhere
+        per_net = (nets((x - mid) / half) - y[None, :, None]).abs().mean(dim=1)  # (seeds, J)
+        opt.zero_grad(set_to_none=True)
+        per_net.sum().backward()
+        opt.step()
+        sched.step()
+        loss = per_net.detach()
+    with torch.no_grad():
+        tx, ty = test_x.to(device), test_y.to(device)
+        rel = (nets((tx - mid) / half) - ty[None, :, None]).abs().mean(dim=1) / ty.abs().mean()
+    return TrainResult(depth, list(widths), rel.cpu().numpy(), loss.cpu().numpy())
+
+
+def minimal_widths(results: Sequence[TrainResult], threshold: float) -> dict[int, int | None]:
+    """Smallest width whose best-of-seeds error is ≤ threshold, per depth (None: none does)."""
+    out: dict[int, int | None] = {}
+    for r in results:
+        best = r.errors.min(axis=0)
+        ok = [w for w, e in zip(r.widths, best, strict=True) if e <= threshold]
+        out[r.depth] = min(ok) if ok else None
+    return out

@@ -1,0 +1,45 @@
+"""imitation: the conservative Bayesian imitator of Cohen, Hutter & Nanda (JMLR 23, 2022).
+
+Where things live:
+
+* :mod:`occam.imitation.imitator` -- the algorithm: the top-set (alpha) rule
+  :func:`top_set`, the public step :func:`imitator_step`, the log-space posterior update,
+  the Ville bound; :class:`Imitator` and :class:`LazyImitator` keep the state.
+* :mod:`occam.imitation.envs` -- E1 bandit, E2 lava gridworld, E3 2-D navigation, with a
+  gymnasium-compatible interface (no gymnasium dependency).
+* :mod:`occam.imitation.models` -- the model classes: E1 twins, E2 value-iteration grid,
+  E3 demonstrator and MLP ensemble.
+* :mod:`occam.imitation.baselines` -- BC, DAgger, EnsembleDAgger-style and entropy rules.
+* :mod:`occam.imitation.runner` -- the online loop and its measurements.
+* :mod:`occam.imitation.study` -- config, profiles, claims, ``run`` and ``STUDY``.
+"""
+
+from occam.imitation.imitator import (
+    Imitator,
+    LazyImitator,
+    imitator_step,
+    posterior_update,
+    safe_alpha,
+    top_set,
+    ville_bound,
+)
+
+__all__ = [
+    "STUDY",
+    "Imitator",
+    "LazyImitator",
+    "imitator_step",
+    "posterior_update",
+    "safe_alpha",
+    "top_set",
+    "ville_bound",
+]
+
+
+def __getattr__(name: str) -> object:
+    # STUDY pulls in torch and matplotlib: load it only when asked for.
+    if name == "STUDY":
+        from occam.imitation.study import STUDY
+
+        return STUDY
+    raise AttributeError(f"module 'occam.imitation' has no attribute {name!r}")
