@@ -37,6 +37,14 @@ console = Console()
 err_console = Console(stderr=True)
 
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+ThreadsOpt = Annotated[
+    int,
+    typer.Option(
+        "--threads",
+        help="Torch threads in the main process (1 suits many small networks; studies that "
+        "use several cores do so with worker processes).",
+    ),
+]
 DataDirOpt = Annotated[
     Path | None,
     typer.Option(
@@ -115,14 +123,28 @@ def _device(device: str) -> Any:
 
 
 def _run_one(
-    study: Any, config: Any, profile: str, seed: int, out: Path, device: Any, quiet: bool
+    study: Any,
+    config: Any,
+    profile: str,
+    seed: int,
+    out: Path,
+    device: Any,
+    quiet: bool,
+    threads: int,
 ) -> Any:
     from occam.data import DataError
     from occam.results import OutputError, run_study
 
     try:
         return run_study(
-            study, config, profile=profile, seed=seed, out=out, device=device, quiet=quiet
+            study,
+            config,
+            profile=profile,
+            seed=seed,
+            out=out,
+            device=device,
+            quiet=quiet,
+            threads=threads,
         )
     except (OutputError, PermissionError) as exc:
         raise fail(f"cannot write results: {exc}") from None
@@ -163,6 +185,7 @@ def run(
         typer.Option("--set", help="Override a config field: key=value (repeatable)."),
     ] = None,
     quiet: QuietOpt = False,
+    threads: ThreadsOpt = 1,
     data_dir: DataDirOpt = None,
 ) -> None:
     """Run one study and write its results folder (config, metrics, claims, figures, log)."""
@@ -171,7 +194,7 @@ def run(
     dev = _device(device)
     out = out or Path("results") / study.name
     t0 = time.perf_counter()
-    result = _run_one(study, config, profile, seed, out, dev, quiet)
+    result = _run_one(study, config, profile, seed, out, dev, quiet, threads)
     _print_claims(result.claims)
     console.print(f"results in {out} ({time.perf_counter() - t0:.0f} s)", highlight=False)
 
@@ -185,6 +208,7 @@ def reproduce(
     seed: Annotated[int, typer.Option(help="Seed for every study.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     quiet: QuietOpt = False,
+    threads: ThreadsOpt = 1,
     data_dir: DataDirOpt = None,
 ) -> None:
     """Run every study, then build report.html."""
@@ -203,7 +227,7 @@ def reproduce(
     for study, config in planned:
         console.rule(f"{study.name} ({profile})")
         t0 = time.perf_counter()
-        result = _run_one(study, config, profile, seed, out / study.name, dev, quiet)
+        result = _run_one(study, config, profile, seed, out / study.name, dev, quiet, threads)
         all_claims.extend(result.claims)
         console.print(f"{study.name}: {time.perf_counter() - t0:.0f} s", highlight=False)
     report = build_report(out)

@@ -124,8 +124,17 @@ def run_study(
     out: Path,
     device: torch.device,
     quiet: bool = False,
+    threads: int | None = None,
 ) -> StudyResult:
-    """Run ``study`` with ``config`` and write its results folder at ``out`` atomically."""
+    """Run ``study`` with ``config`` and write its results folder at ``out`` atomically.
+
+    threads: torch intra-op threads for this process (None leaves torch's default). One
+    thread per process is the safe default for many small networks: oversubscribed threads
+    halve throughput on a busy 2-core machine (MEASURED.md); studies that want both cores
+    use a process pool.
+    """
+    if threads is not None:
+        torch.set_num_threads(max(1, threads))
     check_writable(out)
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -164,6 +173,7 @@ def run_study(
                 "git_commit": git_commit(),
                 "torch_version": torch.__version__,
                 "python": platform.python_version(),
+                "torch_threads": torch.get_num_threads(),
                 "config": config_to_dict(config),
             },
         )
