@@ -89,13 +89,13 @@ def list_studies() -> None:
         console.print(f"[bold]{study.name}[/]: {study.title}", highlight=False)
         console.print(f"  papers: {study.papers}", highlight=False)
         console.print(f"  profiles: {', '.join(study.profiles)}", highlight=False)
-        table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
-        table.add_column("claim")
-        table.add_column("statement")
-        table.add_column("test")
+        console.print("  claims:", highlight=False)
         for spec in study.claims:
-            table.add_row(spec.id, spec.statement, spec.test)
-        console.print(table)
+            console.print(
+                f"    [cyan]{spec.id}[/]  {spec.statement}  [dim]({spec.test})[/]",
+                highlight=False,
+                soft_wrap=True,
+            )
         console.print()
 
 
