@@ -5,6 +5,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.occam-installed
+# On the project's development machines the data sets sit in ../shared/data; elsewhere occam
+# looks in its cache and downloads them (with checksums) when they are missing.
+ifneq ($(wildcard ../shared/data/mnist),)
+export OCCAM_DATA_DIR ?= $(abspath ../shared/data)
+endif
 
 .PHONY: reproduce test lint venv clean
 

@@ -10,6 +10,7 @@ from occam.study import Study
 # name -> module holding a module-level ``STUDY``; the order is the report's order.
 STUDY_MODULES: dict[str, str] = {
     "deep-cheap": "occam.deep_cheap.study",
+    "sgd-bayes": "occam.sgd_bayes.study",
     "meta-bayes": "occam.meta_bayes.study",
     "imitation": "occam.imitation.study",
 }

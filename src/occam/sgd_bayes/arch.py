@@ -1,0 +1,299 @@
+"""Architecture descriptions: one object builds the finite network *and* feeds its NNGP kernel.
+
+Each description is a frozen dataclass whose fields are the paper's knobs (widths, filter
+sizes, padding, sigma_w, sigma_b). ``build()`` returns a torch module initialised as in the
+authors' code (brief §1.4, §6.5), and ``nngp()`` returns the infinite-width kernel of that
+same module, so the two cannot drift apart (the neural-tangents lesson in STYLE.md).
+
+Initialisation (Keras ``VarianceScaling(scale=sigma_w**2, mode='fan_in', 'normal')`` and
+``RandomNormal(stddev=sigma_b)`` in nn-pacbayes):
+
+    W ~ N(0, sigma_w**2 / fan_in),   b ~ N(0, sigma_b**2)   on every layer, readout included,
+
+with ``fan_in = C_in * k_h * k_w`` for a convolution and ``C_L * H_L * W_L`` for the dense
+readout after Flatten.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+from torch.nn.utils import skip_init
+
+Padding = Literal["VALID", "SAME"]
+Readout = Literal["flatten", "gap"]
+
+
+M = TypeVar("M", bound=nn.Module)
+
+
+def init_paper_(
+    module: M, sigma_w: float, sigma_b: float, generator: torch.Generator | None = None
+) -> M:
+    """Re-initialise every Linear/Conv2d/LSTM in ``module`` in place with the paper's rule.
+
+    Linear and Conv2d: ``W ~ N(0, sigma_w**2 / fan_in)``, ``b ~ N(0, sigma_b**2)``.
+    LSTM: the input and recurrent matrices of each gate get the same fan-in rule (fan-in =
+    input size and hidden size respectively); ``bias_ih ~ N(0, sigma_b**2)`` and ``bias_hh = 0``,
+    so that each gate has a single bias of variance ``sigma_b**2`` as in Keras.
+    """
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, nn.Linear | nn.Conv2d):
+                fan_in = m.weight[0].numel()
+                m.weight.normal_(0.0, sigma_w / math.sqrt(fan_in), generator=generator)
+                if m.bias is not None:
+                    m.bias.normal_(0.0, sigma_b, generator=generator)
+            elif isinstance(m, nn.LSTM):
+                for name, p in m.named_parameters():
+                    if name.startswith("weight"):
+                        p.normal_(0.0, sigma_w / math.sqrt(p.shape[1]), generator=generator)
+                    elif name.startswith("bias_ih"):
+                        p.normal_(0.0, sigma_b, generator=generator)
+                    else:
+                        p.zero_()
+    return module
+
+
+def _linear(fan_in: int, fan_out: int, dtype: torch.dtype) -> nn.Linear:
+    # skip_init: torch's default init would be overwritten by init_paper_ anyway.
+    return skip_init(nn.Linear, fan_in, fan_out, dtype=dtype)
+
+
+# --------------------------------------------------------------------------- fully connected
+
+
+@dataclass(frozen=True)
+class FCNArch:
+    """A ReLU fully connected network ``input_dim -> widths... -> out_dim``.
+
+    ``depth = len(widths)`` hidden layers; the NNGP is :func:`occam.sgd_bayes.relu_nngp`
+    with the same depth, ``sigma_w`` and ``sigma_b`` (inputs scaled by ``1/input_dim``
+    through the first layer's fan-in).
+    """
+
+    input_dim: int
+    widths: tuple[int, ...]
+    sigma_w: float = 1.0
+    sigma_b: float = 0.0
+    out_dim: int = 1
+
+    def __post_init__(self) -> None:
+        if self.input_dim < 1 or any(w < 1 for w in self.widths) or self.out_dim < 1:
+            raise ValueError(f"FCNArch: dimensions must be positive, got {self}")
+        if self.sigma_w <= 0 or self.sigma_b < 0:
+            raise ValueError(f"FCNArch: need sigma_w > 0 and sigma_b >= 0, got {self}")
+
+    @property
+    def depth(self) -> int:
+        return len(self.widths)
+
+    def build(
+        self, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32
+    ) -> nn.Sequential:
+        """The finite network, initialised with :func:`init_paper_`."""
+        layers: list[nn.Module] = []
+        fan_in = self.input_dim
+        for w in self.widths:
+            layers += [_linear(fan_in, w, dtype), nn.ReLU()]
+            fan_in = w
+        layers.append(_linear(fan_in, self.out_dim, dtype))
+        return init_paper_(nn.Sequential(*layers), self.sigma_w, self.sigma_b, generator)
+
+    def nngp(self, X1: Tensor, X2: Tensor | None = None, *, tile: int = 512) -> Tensor:
+        """NNGP kernel of :meth:`build`'s network on inputs (n1, input_dim), (n2, input_dim)."""
+        from occam.sgd_bayes.nngp import relu_nngp
+
+        return relu_nngp(X1, X2, self.depth, self.sigma_w, self.sigma_b, tile=tile)
+
+
+# --------------------------------------------------------------------------- convolutional
+
+
+def same_pads(size: int, k: int, stride: int) -> tuple[int, int]:
+    """TensorFlow "SAME" padding ``(before, after)`` along one axis of length ``size``."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + k - size, 0)
+    return total // 2, total - total // 2
+
+
+def conv_pads(shape: tuple[int, int], k: tuple[int, int], stride: int, padding: Padding):
+    """``F.pad`` argument (left, right, top, bottom) for an (H, W) map; zeros for VALID."""
+    if padding == "VALID":
+        return (0, 0, 0, 0)
+    top, bottom = same_pads(shape[0], k[0], stride)
+    left, right = same_pads(shape[1], k[1], stride)
+    return (left, right, top, bottom)
+
+
+def conv_out_shape(
+    shape: tuple[int, int], k: tuple[int, int], stride: int, padding: Padding
+) -> tuple[int, int]:
+    """Spatial output shape of a convolution (TensorFlow semantics)."""
+    if padding == "SAME":
+        return (-(-shape[0] // stride), -(-shape[1] // stride))
+    return ((shape[0] - k[0]) // stride + 1, (shape[1] - k[1]) // stride + 1)
+
+
+class PaddedConv2d(nn.Module):
+    """Conv2d with TensorFlow padding (explicit ``F.pad``, so even filters pad as Keras does)."""
+
+    def __init__(
+        self,
+        c_in: int,
+        c_out: int,
+        k: tuple[int, int],
+        stride: int,
+        pads: tuple[int, int, int, int],
+        dtype: torch.dtype,
+    ) -> None:
+        super().__init__()
+        self.pads = pads
+        self.conv = skip_init(nn.Conv2d, c_in, c_out, k, stride=stride, dtype=dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.conv(F.pad(x, self.pads))
+
+
+class GlobalAvgPool(nn.Module):
+    """(N, C, H, W) -> (N, C): mean over locations."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.mean(dim=(2, 3))
+
+
+@dataclass(frozen=True)
+class CNNArch:
+    """A ReLU CNN without intermediate pooling: convs, then Flatten or global average pooling,
+    then a dense readout (the nn-pacbayes ``generate_NN_arch.py`` family, brief §1.5).
+
+    in_shape: (C, H, W) of an input image. channels, filter_sizes, paddings, strides: one entry
+    per convolution. readout: ``"flatten"`` (same-location kernel, brief §2.2) or ``"gap"``
+    (global average pooling; needs full location x location covariances, so costs
+    O((H W)^2) per pair of images).
+    """
+
+    in_shape: tuple[int, int, int]
+    channels: tuple[int, ...]
+    filter_sizes: tuple[tuple[int, int], ...]
+    paddings: tuple[Padding, ...]
+    strides: tuple[int, ...] | None = None
+    readout: Readout = "flatten"
+    sigma_w: float = 1.0
+    sigma_b: float = 0.0
+    out_dim: int = 1
+
+    def __post_init__(self) -> None:
+        n = len(self.channels)
+        if len(self.filter_sizes) != n or len(self.paddings) != n:
+            raise ValueError("CNNArch: channels, filter_sizes and paddings need equal lengths")
+        if self.strides is not None and len(self.strides) != n:
+            raise ValueError("CNNArch: strides needs one entry per convolution")
+        if any(p not in ("VALID", "SAME") for p in self.paddings):
+            raise ValueError(f"CNNArch: paddings must be 'VALID' or 'SAME', got {self.paddings}")
+        if self.readout not in ("flatten", "gap"):
+            raise ValueError(f"CNNArch: readout must be 'flatten' or 'gap', got {self.readout!r}")
+        if self.sigma_w <= 0 or self.sigma_b < 0:
+            raise ValueError(f"CNNArch: need sigma_w > 0 and sigma_b >= 0, got {self}")
+        if min(self.out_shape()) < 1:
+            raise ValueError(f"CNNArch: the feature map vanishes: {self.layer_shapes()}")
+
+    @classmethod
+    def paper(
+        cls, in_shape: tuple[int, int, int], n_layers: int, width: int, **kw: object
+    ) -> CNNArch:
+        """The nn-pacbayes default: ``[[5,5],[2,2]] * (L//2)`` filters, VALID/SAME alternating."""
+        fs = (((5, 5), (2, 2)) * n_layers)[:n_layers]
+        pads: tuple[Padding, ...] = (("VALID", "SAME") * n_layers)[:n_layers]
+        return cls(in_shape, (width,) * n_layers, fs, pads, **kw)  # type: ignore[arg-type]
+
+    def stride(self, i: int) -> int:
+        return 1 if self.strides is None else self.strides[i]
+
+    def layer_shapes(self) -> list[tuple[int, int]]:
+        """Spatial shapes: input, then after each convolution."""
+        shapes = [(self.in_shape[1], self.in_shape[2])]
+        for i, (k, p) in enumerate(zip(self.filter_sizes, self.paddings, strict=True)):
+            shapes.append(conv_out_shape(shapes[-1], k, self.stride(i), p))
+        return shapes
+
+    def out_shape(self) -> tuple[int, int]:
+        return self.layer_shapes()[-1]
+
+    def build(
+        self, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32
+    ) -> nn.Sequential:
+        """The finite network, initialised with :func:`init_paper_`."""
+        layers: list[nn.Module] = []
+        shapes = self.layer_shapes()
+        c_in = self.in_shape[0]
+        for i, (c, k, p) in enumerate(
+            zip(self.channels, self.filter_sizes, self.paddings, strict=True)
+        ):
+            pads = conv_pads(shapes[i], k, self.stride(i), p)
+            layers += [PaddedConv2d(c_in, c, k, self.stride(i), pads, dtype), nn.ReLU()]
+            c_in = c
+        if self.readout == "flatten":
+            h, w = shapes[-1]
+            layers += [nn.Flatten(), _linear(c_in * h * w, self.out_dim, dtype)]
+        else:
+            layers += [GlobalAvgPool(), _linear(c_in, self.out_dim, dtype)]
+        return init_paper_(nn.Sequential(*layers), self.sigma_w, self.sigma_b, generator)
+
+    def nngp(self, X1: Tensor, X2: Tensor | None = None, *, tile: int | None = None) -> Tensor:
+        """NNGP kernel of :meth:`build`'s network on images (n1, C, H, W), (n2, C, H, W)."""
+        from occam.sgd_bayes.nngp import cnn_nngp
+
+        return cnn_nngp(self, X1, X2, tile=tile)
+
+
+# --------------------------------------------------------------------------- recurrent
+
+
+class LSTMReadout(nn.Module):
+    """An LSTM over (N, T, input_dim) sequences; a dense readout of the last hidden state."""
+
+    def __init__(self, input_dim: int, hidden: int, out_dim: int, dtype: torch.dtype) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(input_dim, hidden, batch_first=True, dtype=dtype)
+        self.readout = _linear(hidden, out_dim, dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        _, (h, _) = self.lstm(x)
+        return self.readout(h[-1])
+
+
+@dataclass(frozen=True)
+class LSTMArch:
+    """A one-layer LSTM with a dense readout (the IMDb model, brief §1.5: width 512,
+    sigma_w = 1.41, sigma_b = 0.1). It has no analytic NNGP: use :meth:`nngp`, the
+    Monte Carlo kernel of :func:`occam.sgd_bayes.empirical_nngp` over this very module."""
+
+    input_dim: int
+    hidden: int = 512
+    sigma_w: float = 1.41
+    sigma_b: float = 0.1
+    out_dim: int = 1
+
+    def build(
+        self, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32
+    ) -> nn.Module:
+        net = LSTMReadout(self.input_dim, self.hidden, self.out_dim, dtype)
+        return init_paper_(net, self.sigma_w, self.sigma_b, generator)
+
+    def nngp(
+        self, X1: Tensor, X2: Tensor | None = None, n_samples: int = 1000, seed: int = 0
+    ) -> Tensor:
+        from occam.sgd_bayes.nngp import empirical_nngp
+
+        return empirical_nngp(self, X1, X2, n_samples=n_samples, seed=seed).K
+
+
+Arch = FCNArch | CNNArch | LSTMArch
+NetFactory = Callable[[torch.Generator], nn.Module]

@@ -1,0 +1,217 @@
+"""The Boolean n = 7 exact check (brief §2.5): P_B(f|S) by direct sampling, EP and Gibbs.
+
+The 7-40-40-1 ReLU FCN with sigma_w = sigma_b = 1 on all 128 bit vectors. Direct sampling
+draws random networks from the prior once; each (target, S) pair then conditions the same
+draws by rejection. The Bayesian side uses the NNGP of the same architecture description:
+EP (both recipes of :mod:`occam.sgd_bayes.pb`) and the exact GP posterior by Gibbs sampling.
+Direct sampling is of the finite width-40 network, the other two of its infinite-width
+limit, so their gap mixes finite-width effects with EP error; Gibbs against EP isolates EP.
+
+``compare_boolean`` is what ``benchmarks/sgd_bayes_boolean.py`` prints and what the tests
+run at a smaller scale.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from occam.sgd_bayes.arch import FCNArch
+from occam.sgd_bayes.exact import (
+    FunctionCounts,
+    boolean_inputs,
+    gibbs_functions,
+    orthant_log_prob,
+    sample_functions,
+)
+from occam.sgd_bayes.pb import compare_recipes
+
+PAPER_ARCH = FCNArch(input_dim=7, widths=(40, 40), sigma_w=1.0, sigma_b=1.0)
+
+
+def target_function(name: str, n_bits: int = 7) -> Tensor:
+    """A target as a (2^n_bits,) 0/1 tensor over :func:`boolean_inputs` order.
+
+    ``"one"``: constant 1. ``"msb"``: the first input bit. ``"and2"``: first AND second bit.
+    ``"lsb1"``: the second-lowest bit, the pattern 0011...0011 of the paper's targets.
+    ``"parity"``: the XOR of all bits. Any other string of 0/1 of length 2^n_bits is taken
+    as the target itself.
+    """
+    idx = torch.arange(2**n_bits)
+    named = {
+        "one": torch.ones_like(idx),
+        "msb": (idx >> (n_bits - 1)) & 1,
+        "and2": (idx >> (n_bits - 1)) & (idx >> (n_bits - 2)) & 1,
+        "lsb1": (idx >> 1) & 1,
+        "parity": torch.tensor([bin(i).count("1") % 2 for i in range(2**n_bits)]),
+    }
+    if name in named:
+        return named[name]
+    if len(name) == 2**n_bits and set(name) <= {"0", "1"}:
+        return torch.tensor([int(c) for c in name])
+    raise ValueError(f"unknown target {name!r}: use {', '.join(named)} or a 0/1 string")
+
+
+@dataclass
+class FunctionRow:
+    """One function on E: its bits, and log P_B(f|S) by each method (nan = not estimated)."""
+
+    bits: str
+    count: int
+    log_sampled: float
+    log_ep_joint: float
+    log_ep_fast: float
+    log_gibbs: float
+
+
+@dataclass
+class BooleanComparison:
+    """P(S) and P_B(f|S) on E for one (target, S) by sampling, EP and Gibbs.
+
+    log_ps_*: log P(S) by direct sampling (acceptance rate), EP, and GHK on the NNGP (exact
+    for the GP). rows: the most frequent functions among the accepted draws.
+    """
+
+    target: str
+    m: int
+    n_samples: int
+    n_accepted: int
+    log_ps_sampled: float
+    log_ps_ep: float
+    log_ps_ghk: float
+    rows: list[FunctionRow] = field(default_factory=list)
+
+    def summary(self) -> dict[str, float]:
+        """Mean |log ratio| over rows with >= 30 accepted draws: sampling vs EP (joint),
+        Gibbs vs EP (joint), joint vs fast, sampling vs Gibbs; the number of such rows; and
+        over all rows, the sampled mass they cover and the total variation distance of the
+        sampled probabilities from EP (joint) and from Gibbs."""
+        good = [r for r in self.rows if r.count >= 30]
+
+        def mad(a: str, b: str) -> float:
+            vals = [abs(getattr(r, a) - getattr(r, b)) for r in good]
+            vals = [v for v in vals if math.isfinite(v)]
+            return sum(vals) / len(vals) if vals else math.nan
+
+        def half_l1(b: str) -> float:
+            # exact total variation once the rows hold every sampled function, else a lower
+            # bound: the functions not listed are lumped together
+            ps = [math.exp(r.log_sampled) for r in self.rows]
+            pb = [math.exp(getattr(r, b)) for r in self.rows]
+            listed = sum(abs(x - z) for x, z in zip(ps, pb, strict=True))
+            return 0.5 * (listed + abs(sum(pb) - sum(ps)))
+
+        return {
+            "rows": float(len(good)),
+            "sampled_vs_ep": mad("log_sampled", "log_ep_joint"),
+            "sampled_vs_gibbs": mad("log_sampled", "log_gibbs"),
+            "gibbs_vs_ep": mad("log_gibbs", "log_ep_joint"),
+            "gibbs_vs_fast": mad("log_gibbs", "log_ep_fast"),
+            "joint_vs_fast": mad("log_ep_joint", "log_ep_fast"),
+            "mass_sampled": sum(math.exp(r.log_sampled) for r in self.rows),
+            "tv_sampled_ep": half_l1("log_ep_joint"),
+            "tv_sampled_gibbs": half_l1("log_gibbs"),
+        }
+
+
+def compare_boolean(
+    prior: FunctionCounts,
+    K: Tensor,
+    target: str,
+    train_idx: Tensor,
+    *,
+    test_idx: Tensor | None = None,
+    top: int = 10,
+    gibbs_chains: int = 2000,
+    gibbs_sweeps: int = 200,
+    ghk_samples: int = 200_000,
+    seed: int = 0,
+) -> BooleanComparison:
+    """Condition the prior draws on (target, S) and compare with EP and Gibbs on the NNGP.
+
+    prior: counts of functions on all 2^n inputs (:func:`sample_functions`). K: the NNGP
+    kernel on those inputs. train_idx: the inputs of S. test_idx: E (default: all others).
+    """
+    n_points = prior.n_points
+    t = target_function(target, int(math.log2(n_points)))
+    tr = torch.as_tensor(train_idx, dtype=torch.long)
+    if test_idx is None:
+        mask = torch.ones(n_points, dtype=torch.bool)
+        mask[tr] = False
+        te = torch.arange(n_points)[mask]
+    else:
+        te = torch.as_tensor(test_idx, dtype=torch.long)
+    y = 2.0 * t[tr].double() - 1.0
+    post = prior.condition(tr, t[tr], te)
+    order = torch.cat([tr, te])
+    K_full = K[order][:, order]
+    ps_ep = compare_recipes(K_full, y, torch.ones(1, len(te))).log_p_train
+    ps_ghk, _ = orthant_log_prob(K[tr][:, tr], y, ghk_samples, seed=seed)
+    out = BooleanComparison(
+        target=target,
+        m=len(tr),
+        n_samples=prior.n_samples,
+        n_accepted=post.n_samples,
+        log_ps_sampled=math.log(post.n_samples / prior.n_samples) if post.n_samples else -math.inf,
+        log_ps_ep=ps_ep,
+        log_ps_ghk=ps_ghk,
+    )
+    if post.n_samples == 0:
+        return out
+    best = post.top(top)
+    F = torch.tensor([[2.0 * int(c) - 1.0 for c in bits] for bits, _ in best])
+    rec = compare_recipes(K_full, y, F)
+    gibbs = gibbs_functions(K_full, y, n_chains=gibbs_chains, n_sweeps=gibbs_sweeps, seed=seed)
+    gibbs_freq = dict(gibbs.top(len(gibbs.counts)))
+    for i, (bits, count) in enumerate(best):
+        g = gibbs_freq.get(bits, 0)
+        out.rows.append(
+            FunctionRow(
+                bits=bits,
+                count=count,
+                log_sampled=math.log(count / post.n_samples),
+                log_ep_joint=float(rec.joint[i]),
+                log_ep_fast=float(rec.fast[i]),
+                log_gibbs=math.log(g / gibbs.n_samples) if g else -math.inf,
+            )
+        )
+    return out
+
+
+def prior_check(prior: FunctionCounts, K: Tensor, top: int = 5) -> list[tuple[str, float, float]]:
+    """The ICLR 2019 check: for the most frequent prior functions, (bits, log P sampled,
+    log P by EP over all inputs)."""
+    from occam.sgd_bayes.ep import run_ep
+
+    rows = []
+    for bits, count in prior.top(top):
+        y = torch.tensor([2.0 * int(c) - 1.0 for c in bits])
+        rows.append((bits, math.log(count / prior.n_samples), float(run_ep(K, y).log_z)))
+    return rows
+
+
+def run_boolean_check(
+    n_samples: int = 10_000_000,
+    targets: tuple[str, ...] = ("one", "msb", "lsb1", "and2"),
+    m: int = 16,
+    *,
+    arch: FCNArch = PAPER_ARCH,
+    seed: int = 0,
+    device: Any = "cpu",
+    batch: int = 1000,
+) -> tuple[FunctionCounts, list[BooleanComparison]]:
+    """Sample ``n_samples`` prior nets of ``arch`` once; compare on each target with a random
+    training set of size m (seeded). Returns the prior counts and one comparison per target."""
+    X = boolean_inputs(arch.input_dim)
+    prior = sample_functions(arch, X, n_samples, seed=seed, device=device, batch=batch)
+    K = arch.nngp(X.double())
+    g = torch.Generator().manual_seed(seed)
+    results = []
+    for name in targets:
+        tr = torch.randperm(X.shape[0], generator=g)[:m]
+        results.append(compare_boolean(prior, K, name, tr, seed=seed))
+    return prior, results

@@ -1,0 +1,99 @@
+"""The batched ensemble trains each net exactly as if it were trained alone."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from occam.nets.ensemble import (
+    OPTIMIZERS,
+    StackedNets,
+    TrainSpec,
+    bits_to_strings,
+    make_optimizer,
+    train_ensemble,
+)
+from occam.sgd_bayes.arch import CNNArch, FCNArch
+
+
+def nets(n: int, seed: int = 0) -> list[nn.Module]:
+    g = torch.Generator().manual_seed(seed)
+    arch = FCNArch(6, (8, 5), sigma_w=1.3, sigma_b=0.2)
+    return [arch.build(generator=g, dtype=torch.float64) for _ in range(n)]
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_stacked_training_equals_separate_training(optimizer):
+    """One optimiser over stacked parameters == N optimisers over N separate nets."""
+    torch.manual_seed(0)
+    models = nets(3)
+    singles = [copy.deepcopy(m) for m in models]
+    stack = StackedNets(models)
+    spec = TrainSpec(optimizer=optimizer, lr=0.05)
+    opt = make_optimizer(stack.params, spec)
+    opts = [make_optimizer(list(m.parameters()), spec) for m in singles]
+    for _ in range(5):
+        x = torch.randn(3, 4, 6, dtype=torch.float64)  # each net its own minibatch
+        y = (torch.rand(3, 4) > 0.5).double()
+        out = stack.forward(stack.params, x)
+        loss = nn.functional.binary_cross_entropy_with_logits(out, y, reduction="none")
+        loss.mean(dim=1).sum().backward()
+        opt.step()
+        opt.zero_grad()
+        for k, (net, o) in enumerate(zip(singles, opts, strict=True)):
+            l_k = nn.functional.binary_cross_entropy_with_logits(net(x[k]).squeeze(-1), y[k])
+            l_k.backward()
+            o.step()
+            o.zero_grad()
+    for k, net in enumerate(singles):
+        for p_stack, p_single in zip(stack.params, net.parameters(), strict=True):
+            torch.testing.assert_close(p_stack[k].detach(), p_single.detach(), rtol=0, atol=1e-12)
+
+
+def test_nets_are_independent_and_recorded_at_first_fit():
+    g = torch.Generator().manual_seed(1)
+    X = torch.randn(40, 5)
+    y = (X[:, 0] > 0).float()  # linearly separable: every net fits
+    XE = torch.randn(16, 5)
+    arch = FCNArch(5, (32,), sigma_w=1.4, sigma_b=0.1)
+    out = train_ensemble(arch.build, X, y, XE, 64, TrainSpec(lr=0.5, batch_size=8), g)
+    assert out.n_unfitted == 0 and out.functions.shape == (64, 16)
+    assert (out.epochs >= 1).all()
+    assert len(set(bits_to_strings(out.functions))) > 1  # different inits, different functions
+    # most nets agree with the true rule on E (the data are easy)
+    truth = (XE[:, 0] > 0).numpy()
+    assert (out.functions == truth).mean() > 0.8
+
+
+def test_unfittable_nets_are_dropped_and_counted():
+    g = torch.Generator().manual_seed(2)
+    X = torch.zeros(10, 3)
+    y = torch.tensor([0.0, 1.0] * 5)  # identical inputs, different labels: cannot fit
+    arch = FCNArch(3, (4,))
+    out = train_ensemble(arch.build, X, y, X[:2], 5, TrainSpec(max_epochs=3), g)
+    assert out.n_unfitted == 5 and out.functions.shape == (0, 2) and out.n_runs == 5
+
+
+def test_same_generator_seed_same_functions_and_mse_loss():
+    arch = FCNArch(5, (16,), sigma_w=1.4, sigma_b=0.1)
+    X = torch.randn(30, 5, generator=torch.Generator().manual_seed(0))
+    y = (X.sum(1) > 0).float()
+    spec = TrainSpec(optimizer="adam", lr=0.01, batch_size=10, loss="mse", epochs_after_fit=2)
+    runs = [
+        train_ensemble(arch.build, X, y, X[:7], 20, spec, torch.Generator().manual_seed(5))
+        for _ in range(2)
+    ]
+    assert (runs[0].functions == runs[1].functions).all()
+    assert (runs[0].epochs == runs[1].epochs).all()
+
+
+def test_cnn_ensemble_trains():
+    arch = CNNArch.paper((1, 7, 7), n_layers=2, width=4, sigma_w=1.4, sigma_b=0.1)
+    g = torch.Generator().manual_seed(3)
+    X = torch.rand(20, 1, 7, 7, generator=g)
+    y = (X.mean(dim=(1, 2, 3)) > X.mean()).float()
+    out = train_ensemble(arch.build, X, y, X[:5], 6, TrainSpec(lr=0.1, batch_size=5), g)
+    assert out.n_runs == 6 and out.functions.shape[1] == 5
