@@ -102,15 +102,20 @@ def _claims_table(runs: list[RunRecord]) -> str:
     for run in runs:
         for c in run.claims:
             colour = _VERDICT_COLOURS.get(c.get("verdict", ""), "#57606a")
+            unit = f"<div class='src'>{html.escape(str(c['unit']))}</div>" if c.get("unit") else ""
+            detail = (
+                f"<div class='detail'>{html.escape(str(c['detail']))}</div>"
+                if c.get("detail")
+                else ""
+            )
             rows.append(
                 "<tr>"
                 f"<td>{html.escape(run.study)}</td>"
                 f"<td><code>{html.escape(str(c.get('id')))}</code></td>"
                 f"<td>{html.escape(str(c.get('statement', '')))}"
-                f"<div class='src'>{html.escape(str(c.get('source', '')))}</div></td>"
+                f"<div class='src'>{html.escape(str(c.get('source', '')))}</div>{detail}</td>"
                 f"<td>{html.escape(_fmt(c.get('paper_value')))}</td>"
-                f"<td class='num'>{html.escape(_fmt(c.get('measured')))}"
-                f"{' ' + html.escape(str(c.get('unit'))) if c.get('unit') else ''}</td>"
+                f"<td class='num'><b>{html.escape(_fmt(c.get('measured')))}</b>{unit}</td>"
                 f"<td><code>{html.escape(str(c.get('test', '')))}</code></td>"
                 f"<td class='verdict' style='background:{colour}'>"
                 f"{html.escape(str(c.get('verdict')))}</td>"
@@ -177,7 +182,8 @@ max-width:1200px;color:#1f2328;line-height:1.45;padding:0 1rem}
 h1{margin-bottom:.2rem} .sub{color:#57606a;margin-top:0}
 table{border-collapse:collapse;width:100%;margin:1rem 0;font-size:.9rem}
 th,td{border:1px solid #d0d7de;padding:.35rem .5rem;vertical-align:top;text-align:left}
-th{background:#f6f8fa} td.num{font-variant-numeric:tabular-nums;white-space:nowrap}
+th{background:#f6f8fa} td.num{font-variant-numeric:tabular-nums;min-width:6em}
+table.claims td:nth-child(3){width:38%} .detail{font-size:.8rem;color:#1f2328;margin-top:.2rem}
 td.verdict{color:#fff;font-weight:600;text-align:center}
 .src{color:#57606a;font-size:.8rem;margin-top:.2rem}
 .meta{color:#57606a;font-size:.85rem}
