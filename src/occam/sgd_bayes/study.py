@@ -270,17 +270,21 @@ def sample_sgd(
     arch: Any = None,
     X_test: torch.Tensor | None = None,
 ) -> FunctionCounts:
-    """P_SGD by chunks of batched ensembles (checkpointed; resumable with the same --out)."""
+    """P_SGD by chunks of batched ensembles (checkpointed; resumable with the same --out).
+
+    ``n_runs`` is split into equal chunks of at most ``cfg.nets_per_chunk`` nets (rounded up
+    to a multiple of the number of chunks, so at most n_chunks - 1 extra runs).
+    """
+    n_chunks = math.ceil(n_runs / cfg.nets_per_chunk)
     task = EnsembleChunk(
         arch=arch or problem.arch,
         X_train=problem.X_train,
         y_train=problem.y_train,
         X_test=problem.X_test if X_test is None else X_test,
         spec=spec,
-        nets_per_chunk=min(cfg.nets_per_chunk, n_runs),
+        nets_per_chunk=math.ceil(n_runs / n_chunks),
         device=str(ctx.device),
     )
-    n_chunks = math.ceil(n_runs / task.nets_per_chunk)
     key = job_key([label, dataclasses.asdict(spec), repr(task.arch), n_chunks, ctx.seed])
     return run_chunks(
         task,
