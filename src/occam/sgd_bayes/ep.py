@@ -115,10 +115,12 @@ def posterior(K: Tensor, tau: Tensor, nu: Tensor, mean: Tensor, full: bool = Fal
     """
     sw = tau.sqrt()
     swK = sw.unsqueeze(-1) * K
-    eye = torch.eye(K.shape[-1], dtype=K.dtype, device=K.device)
-    L = torch.linalg.cholesky(eye + swK * sw.unsqueeze(-2))
+    B = swK * sw.unsqueeze(-2)
+    B.diagonal(dim1=-2, dim2=-1).add_(1.0)
+    L = torch.linalg.cholesky(B)
+    del B
     V = torch.linalg.solve_triangular(L, swK, upper=False)
-    var = torch.diagonal(K, dim1=-2, dim2=-1) - V.square().sum(-2)
+    var = torch.diagonal(K, dim1=-2, dim2=-1) - torch.linalg.vector_norm(V, dim=-2).square()
     b = sw * ((K @ nu.unsqueeze(-1)).squeeze(-1) + mean)
     alpha = nu - sw * torch.cholesky_solve(b.unsqueeze(-1), L).squeeze(-1)
     mu = (K @ alpha.unsqueeze(-1)).squeeze(-1) + mean
