@@ -67,3 +67,25 @@ def test_smoke_run_metrics_and_claims(tmp_path):
     assert all(c.verdict in ("holds", "fails", "inconclusive") for c in res.claims)
     assert (tmp_path / "figures" / "psgd_vs_pb_digits.png").exists()
     json.dumps(res.metrics)  # JSON-able
+
+
+def test_boolean_sgd_exact_sampling_and_ep_on_one_figure(tmp_path):
+    cfg = STUDY.config(
+        "smoke",
+        {
+            "dataset": "boolean",
+            "variants": "",
+            "boolean_n_train": "6",
+            "boolean_n_test": "4",
+            "boolean_prior_samples": "60000",
+            "boolean_widths": "16,16",
+        },
+    )
+    ctx = RunContext(out=tmp_path, seed=1, device=torch.device("cpu"), quiet=True)
+    res = STUDY.run(cfg, ctx)
+    exact = res.metrics["datasets"]["boolean"]["exact_sampling"]
+    assert exact["prior_samples"] == 60000 and exact["accepted"] > 30
+    # rejection sampling estimates P(S) = accepted / samples directly; EP approximates the
+    # same GP orthant probability (sampling error ~1/sqrt(accepted), EP error ~0.1 nats)
+    assert abs(exact["log_ps_sampled"] - exact["log_ps_ep"]) < 0.5
+    assert (tmp_path / "figures" / "boolean_sgd_sampling_ep.png").exists()

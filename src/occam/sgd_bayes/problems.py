@@ -49,6 +49,11 @@ def _split(n: int, m: int, n_test: int, seed: int) -> tuple[np.ndarray, np.ndarr
     return perm[:m], perm[m : m + n_test]
 
 
+def boolean_split(n_points: int, n_train: int, n_test: int, seed: int) -> tuple[Any, Any]:
+    """The indices of S and E among the 2^n Boolean inputs used by :func:`make_problem`."""
+    return _split(n_points, n_train, n_test, seed)
+
+
 def _tensors(
     X_s: np.ndarray, y_s: np.ndarray, X_e: np.ndarray, y_e: np.ndarray
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:

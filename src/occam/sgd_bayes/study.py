@@ -30,6 +30,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from occam import data  # noqa: E402
 from occam.claims import Claim, ClaimSpec  # noqa: E402
 from occam.nets.chunk import EnsembleChunk  # noqa: E402
 from occam.nets.ensemble import TrainSpec  # noqa: E402
@@ -40,7 +41,7 @@ from occam.sgd_bayes.compare import (  # noqa: E402
     make_comparison,
     strings_to_pm1,
 )
-from occam.sgd_bayes.problems import Problem, make_problem  # noqa: E402
+from occam.sgd_bayes.problems import Problem, boolean_split, make_problem  # noqa: E402
 from occam.study import ConfigError, RunContext, Study, StudyResult  # noqa: E402
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "boolean", "imdb")
@@ -86,7 +87,9 @@ class SgdBayesConfig:
     overtrain_epochs: int = 64
     min_hits: int = 5
     max_pb_functions: int = 300  # P_B is computed for SGD's most frequent functions
-    boolean_n_train: int = 32
+    boolean_n_train: int = 10  # the paper: 32 (with |E| = 96 and 10^9-10^10 prior samples)
+    boolean_n_test: int = 6  # 0: all the other inputs
+    boolean_prior_samples: int = 1_000_000  # direct prior sampling ("ABI"); 0 to skip
     boolean_widths: tuple[int, ...] = (40, 40)
     boolean_sigma: float = 1.0
     boolean_lr: float = 0.1
@@ -162,6 +165,9 @@ FULL = SgdBayesConfig(
     variant_runs=20_000,
     max_pb_functions=2000,
     dd_runs=2000,
+    boolean_n_train=32,
+    boolean_n_test=0,
+    boolean_prior_samples=1_000_000_000,
     executor="ray",
 )
 
@@ -222,7 +228,7 @@ def _problem(cfg: SgdBayesConfig, name: str, seed: int) -> Problem:
         return make_problem(
             "boolean",
             n_train=cfg.boolean_n_train,
-            n_test=128 - cfg.boolean_n_train,
+            n_test=cfg.boolean_n_test or 128 - cfg.boolean_n_train,
             seed=seed,
             widths=cfg.boolean_widths,
             sigma_w=cfg.boolean_sigma,
@@ -285,7 +291,14 @@ def sample_sgd(
         nets_per_chunk=math.ceil(n_runs / n_chunks),
         device=str(ctx.device),
     )
-    key = job_key([label, dataclasses.asdict(spec), repr(task.arch), n_chunks, ctx.seed])
+    data_id = [  # the data are part of the job: a checkpoint must not outlive a change of S or E
+        problem.description,
+        float(task.X_train.double().sum()),
+        float(task.y_train.double().sum()),
+        float(task.X_test.double().sum()),
+        list(task.X_test.shape),
+    ]
+    key = job_key([label, dataclasses.asdict(spec), repr(task.arch), n_chunks, ctx.seed, data_id])
     return run_chunks(
         task,
         n_chunks,
@@ -392,6 +405,67 @@ def figure_variants(ctx: RunContext, rows: list[dict[str, Any]]) -> None:
     plt.setp(ax.get_xticklabels(), rotation=20)
     fig.tight_layout()
     ctx.save_figure(fig, "variants")
+
+
+def boolean_exact(
+    cfg: SgdBayesConfig, problem: Problem, comp: Comparison, K: torch.Tensor, ctx: RunContext
+) -> dict[str, Any]:
+    """The paper's direct ("ABI") check on the Boolean problem (brief §2.5): sample random
+    networks of the same architecture on all 128 inputs, keep those that fit S (rejection),
+    and count their functions on E; draw P_SGD, P_B by sampling and P_B by EP on one figure."""
+    from occam.sgd_bayes import ep_log_marginal
+    from occam.sgd_bayes.exact import sample_functions
+
+    m = len(problem.X_train)
+    X_all = data.boolean_inputs(7).astype(np.float32)
+    s_idx, e_idx = boolean_split(len(X_all), len(problem.X_train), len(problem.X_test), ctx.seed)
+    prior = sample_functions(
+        problem.arch, X_all, cfg.boolean_prior_samples, seed=ctx.seed, device=ctx.device
+    )
+    post = prior.condition(s_idx, problem.y_train.numpy(), e_idx)
+    sampled = dict(post.top(len(post.counts))) if post.n_samples else {}
+    log_sampled = np.array(
+        [
+            math.log(sampled[f] / post.n_samples) if sampled.get(f) else np.nan
+            for f in comp.functions
+        ]
+    )
+    ok = ~np.isnan(log_sampled) & np.array(
+        [sampled.get(f, 0) >= cfg.min_hits for f in comp.functions]
+    )
+    r_ep = float(np.corrcoef(log_sampled[ok], comp.log_pb[ok])[0, 1]) if ok.sum() >= 3 else None
+    r_sgd = float(np.corrcoef(log_sampled[ok], comp.log_psgd[ok])[0, 1]) if ok.sum() >= 3 else None
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    ln10 = math.log(10)
+    ax.scatter(comp.log_pb / ln10, comp.log_psgd / ln10, s=16, label="P_SGD vs P_B (EP)")
+    seen = ~np.isnan(log_sampled)
+    r_txt = "n/a" if r_ep is None else f"{r_ep:.2f}"
+    ax.scatter(
+        comp.log_pb[seen] / ln10,
+        log_sampled[seen] / ln10,
+        s=16,
+        marker="x",
+        label=f"P_B by sampling vs P_B (EP), r = {r_txt}",
+    )
+    lo = float(np.nanmin(comp.log_pb / ln10)) - 0.3
+    ax.plot([lo, 0], [lo, 0], "k--", lw=1)
+    ax.set_xlabel("log10 P_B(f|S), NNGP + EP")
+    ax.set_ylabel("log10 probability")
+    ax.set_title(
+        f"Boolean n = 7: {prior.n_samples:.0e} prior nets, {post.n_samples} fit S", fontsize=9
+    )
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    ctx.save_figure(fig, "boolean_sgd_sampling_ep")
+    return {
+        "prior_samples": prior.n_samples,
+        "accepted": post.n_samples,
+        "log_ps_sampled": math.log(post.n_samples / prior.n_samples) if post.n_samples else None,
+        "log_ps_ep": ep_log_marginal(K[:m, :m], problem.y_train.double() * 2 - 1),
+        "n_compared": int(ok.sum()),
+        "pearson_log_sampled_vs_ep": r_ep,
+        "pearson_log_sampled_vs_sgd": r_sgd,
+    }
 
 
 # ---------------------------------------------------------------- beyond the paper
@@ -508,6 +582,11 @@ def run(cfg: SgdBayesConfig, ctx: RunContext) -> StudyResult:
                 max(summary["weighted_error_sgd"], summary["weighted_error_pb"]) / 0.5
             ),
         ]
+        if name == "boolean" and cfg.boolean_prior_samples > 0:
+            t0 = time.perf_counter()
+            exact = boolean_exact(cfg, problem, comp, K, ctx)
+            timings["boolean_exact_s"] = time.perf_counter() - t0
+            metrics["datasets"][name]["exact_sampling"] = exact
         if first is None:
             first = (problem, K, summary["pearson_log"])
 
