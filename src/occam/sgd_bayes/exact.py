@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -29,9 +30,9 @@ _WORD = 62  # bits per int64 word of a packed function (below the sign bit)
 def boolean_inputs(n_bits: int = 7) -> Tensor:
     """All 2^n_bits bit vectors as a (2^n_bits, n_bits) float tensor of 0/1; row i holds the
     binary digits of i, most significant first."""
-    idx = torch.arange(2**n_bits)
-    shifts = torch.arange(n_bits - 1, -1, -1)
-    return ((idx[:, None] >> shifts) & 1).to(torch.float32)
+    from occam.data import boolean_inputs as cube
+
+    return torch.from_numpy(cube(n_bits, dtype=np.float32))
 
 
 def upper_tail_normal(c: Tensor, generator: torch.Generator | None = None) -> Tensor:
