@@ -30,6 +30,7 @@ E3 (MLP ensembles, :class:`~occam.imitation.models.MLPEnsemble`): :class:`NavBC`
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 
 import numpy as np
 from numpy.typing import NDArray
@@ -94,7 +95,7 @@ def _learner(kind: str, tc: TabularClass) -> _Posterior | _Counts:
     raise ValueError(f"unknown learner {kind!r} (choose 'bayes' or 'counts')")
 
 
-class TabularAgent:
+class TabularAgent(ABC):
     """Base class: ``policy(key, t) -> (own, theta)``; ``observe(key, a)`` on demonstrator data."""
 
     labels_every_step = False  # DAgger: the expert labels every visited state
@@ -106,11 +107,13 @@ class TabularAgent:
         """
         return 0
 
+    @abstractmethod
     def policy(self, key: int, t: int) -> tuple[FloatArray, float]:
-        raise NotImplementedError
+        """``(own action probabilities, query probability)`` at context/state ``key``."""
 
+    @abstractmethod
     def observe(self, key: int, action: int) -> None:
-        raise NotImplementedError
+        """Learn from the demonstrator's ``action`` at ``key`` (called on queried steps)."""
 
     def truth_in_top(self) -> bool:
         """Whether the demonstrator's model is in the agent's top set (imitator only)."""
@@ -251,7 +254,7 @@ class EntropyQuery(TabularAgent):
 # ---------------------------------------------------------------------------------------
 
 
-class NavAgent:
+class NavAgent(ABC):
     """Base class for E3: ``policy(x, t) -> (own, theta)`` on feature vector x.
 
     Refit schedule (the same for every agent): after ``refit_every`` labels, then whenever the
@@ -270,8 +273,9 @@ class NavAgent:
         self.n_labels = 0
         self.next_refit = refit_every
 
+    @abstractmethod
     def policy(self, x: FloatArray, t: int) -> tuple[FloatArray, float]:
-        raise NotImplementedError
+        """``(own action probabilities, query probability)`` at feature vector ``x``."""
 
     def observe(self, x: FloatArray, action: int) -> None:
         """Add a demonstrator label; refit on the schedule above (warm start)."""
