@@ -23,7 +23,7 @@ import torch
 
 from occam.sgd_bayes.boolean import PAPER_ARCH, compare_boolean, prior_check
 from occam.sgd_bayes.exact import (
-    FunctionCounts,
+    PriorCounts,
     boolean_inputs,
     orthant_log_prob,
     sample_functions,
@@ -82,7 +82,7 @@ def main() -> None:
     X = boolean_inputs(7)
     t0 = time.perf_counter()
     if args.load_prior:
-        prior = FunctionCounts(**torch.load(args.load_prior))
+        prior = PriorCounts(**torch.load(args.load_prior))
         print(f"loaded {prior.n_samples:,} prior draws from {args.load_prior}")
     else:
         prior = sample_functions(

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from occam import studies
+from occam.progress import set_quiet
 from occam.study import PROFILES, ConfigError
 
 app = typer.Typer(
@@ -189,6 +190,7 @@ def run(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Run one study and write its results folder (config, metrics, claims, figures, log)."""
+    set_quiet(quiet)
     _use_data_dir(data_dir)
     study, config = _validate_run_args(study_name, profile, set_ or [])
     dev = _device(device)
@@ -215,6 +217,7 @@ def reproduce(
     from occam.report import build_report
     from occam.results import OutputError, check_writable
 
+    set_quiet(quiet)
     _use_data_dir(data_dir)
     dev = _device(device)
     planned = [_validate_run_args(name, profile, []) for name in studies.names()]
@@ -281,6 +284,7 @@ def data_fetch(
     """Make sure a data set is present and verified, downloading it if it is missing."""
     from occam import data
 
+    set_quiet(quiet)
     _use_data_dir(data_dir)
     try:
         path = data.fetch(name, quiet=quiet)

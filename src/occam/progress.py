@@ -16,6 +16,11 @@ def set_quiet(quiet: bool) -> None:
     _QUIET = quiet
 
 
+def is_quiet() -> bool:
+    """Whether ``--quiet`` switched progress bars off for the whole process."""
+    return _QUIET
+
+
 def track(
     iterable: Iterable[T], description: str, total: int | None = None, quiet: bool = False
 ) -> Iterator[T]:

@@ -11,7 +11,7 @@ import torch
 from occam.sgd_bayes import FCNArch, boolean_inputs, compare_recipes, relu_nngp, sample_functions
 from occam.sgd_bayes.boolean import PAPER_ARCH, compare_boolean, target_function
 from occam.sgd_bayes.exact import (
-    FunctionCounts,
+    PriorCounts,
     batched_fcn_outputs,
     gibbs_functions,
     orthant_log_prob,
@@ -49,7 +49,7 @@ def test_targets() -> None:
 def test_rejection_on_a_hand_made_sample() -> None:
     # functions on 4 inputs: 1100 x3, 1101 x1, 0101 x2; condition on input 0 being 1
     bits = torch.tensor([[1, 1, 0, 0], [1, 1, 0, 1], [0, 1, 0, 1]], dtype=torch.bool)
-    fc = FunctionCounts(pack_bits(bits), torch.tensor([3, 1, 2]), 6, 4)
+    fc = PriorCounts(pack_bits(bits), torch.tensor([3, 1, 2]), 6, 4)
     post = fc.condition([0], [1], [2, 3])
     assert post.n_samples == 4 and dict(post.top(5)) == {"00": 3, "01": 1}
     assert fc.condition([0, 2], [0, 1], [3]).n_samples == 0

@@ -402,7 +402,7 @@ def _progress_disabled(quiet: bool) -> bool:
         from occam import progress
     except ImportError:
         return False
-    return bool(getattr(progress, "_QUIET", False))
+    return progress.is_quiet()
 
 
 def _fetch_url(url: str, dest: Path, label: str, quiet: bool) -> None:

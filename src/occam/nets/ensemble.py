@@ -21,7 +21,7 @@ dropped and counted.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -94,7 +94,6 @@ class EnsembleOutcome:
     n_unfitted: int
     steps: int = 0
     flops: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_runs(self) -> int:

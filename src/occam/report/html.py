@@ -206,7 +206,8 @@ def build_report(results_dir: Path) -> Path:
     counts = {v: 0 for v in _VERDICT_COLOURS}
     for run in runs:
         for c in run.claims:
-            counts[c.get("verdict", "inconclusive")] = counts.get(c.get("verdict", ""), 0) + 1
+            verdict = c.get("verdict", "inconclusive")
+            counts[verdict] = counts.get(verdict, 0) + 1
     summary = ", ".join(f"{n} {v}" for v, n in counts.items())
     body = (
         "<h1>occam report</h1>"

@@ -16,7 +16,7 @@ Public entry points (kept stable): :func:`relu_nngp`, :func:`ep_log_marginal`, :
 from occam.sgd_bayes.arch import CNNArch, FCNArch, LSTMArch, init_paper_
 from occam.sgd_bayes.ep import EPResult, ep_log_marginal, run_ep
 from occam.sgd_bayes.exact import (
-    FunctionCounts,
+    PriorCounts,
     boolean_inputs,
     gibbs_functions,
     orthant_log_prob,
@@ -30,7 +30,7 @@ __all__ = [
     "EPResult",
     "EmpiricalKernel",
     "FCNArch",
-    "FunctionCounts",
+    "PriorCounts",
     "LSTMArch",
     "RecipeComparison",
     "boolean_inputs",

@@ -22,7 +22,7 @@ from torch import Tensor
 
 from occam.sgd_bayes.arch import FCNArch
 from occam.sgd_bayes.exact import (
-    FunctionCounts,
+    PriorCounts,
     boolean_inputs,
     gibbs_functions,
     orthant_log_prob,
@@ -119,7 +119,7 @@ class BooleanComparison:
 
 
 def compare_boolean(
-    prior: FunctionCounts,
+    prior: PriorCounts,
     K: Tensor,
     target: str,
     train_idx: Tensor,
@@ -182,7 +182,7 @@ def compare_boolean(
     return out
 
 
-def prior_check(prior: FunctionCounts, K: Tensor, top: int = 5) -> list[tuple[str, float, float]]:
+def prior_check(prior: PriorCounts, K: Tensor, top: int = 5) -> list[tuple[str, float, float]]:
     """The ICLR 2019 check: for the most frequent prior functions, (bits, log P sampled,
     log P by EP over all inputs)."""
     from occam.sgd_bayes.ep import run_ep
@@ -203,7 +203,7 @@ def run_boolean_check(
     seed: int = 0,
     device: Any = "cpu",
     batch: int = 1000,
-) -> tuple[FunctionCounts, list[BooleanComparison]]:
+) -> tuple[PriorCounts, list[BooleanComparison]]:
     """Sample ``n_samples`` prior nets of ``arch`` once; compare on each target with a random
     training set of size m (seeded). Returns the prior counts and one comparison per target."""
     X = boolean_inputs(arch.input_dim)

@@ -15,20 +15,21 @@ import numpy as np
 from scipy import stats
 
 
-def function_errors(functions: list[str], y_test: np.ndarray) -> np.ndarray:
-    """Fraction of E each function gets wrong. functions: F strings of length |E|."""
-    bits = np.array([[c == "1" for c in f] for f in functions], dtype=bool).reshape(
+def strings_to_bits(functions: list[str]) -> np.ndarray:
+    """F '0'/'1' strings over E -> (F, |E|) bool array."""
+    return np.array([[c == "1" for c in f] for f in functions], dtype=bool).reshape(
         len(functions), -1
     )
-    return (bits != y_test.astype(bool)[None, :]).mean(axis=1)
+
+
+def function_errors(functions: list[str], y_test: np.ndarray) -> np.ndarray:
+    """Fraction of E each function gets wrong. functions: F strings of length |E|."""
+    return (strings_to_bits(functions) != y_test.astype(bool)[None, :]).mean(axis=1)
 
 
 def strings_to_pm1(functions: list[str]) -> np.ndarray:
     """F strings over E -> (F, |E|) array in {-1, +1} (the labelling P_B is asked about)."""
-    bits = np.array([[c == "1" for c in f] for f in functions], dtype=bool).reshape(
-        len(functions), -1
-    )
-    return np.where(bits, 1.0, -1.0)
+    return np.where(strings_to_bits(functions), 1.0, -1.0)
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 * :func:`sample_functions` — the paper's direct ("ABI") sampling for Boolean inputs (brief
   §2.5): draw random networks from the prior (their initialisation), record the sign
-  pattern on every input, count the functions; :meth:`FunctionCounts.condition` then
+  pattern on every input, count the functions; :meth:`PriorCounts.condition` then
   conditions on S by rejection and groups the survivors by their labels on E.
 * :func:`gibbs_functions` — the exact GP posterior under the Heaviside likelihood: a
   truncated-normal Gibbs sampler for z_S, then z_E | z_S drawn exactly (brief §6.3).
@@ -135,7 +135,7 @@ def _merge(keys: Tensor, counts: Tensor) -> tuple[Tensor, Tensor]:
 
 
 @dataclass
-class FunctionCounts:
+class PriorCounts:
     """How often each function (sign pattern on ``n_points`` inputs) was drawn.
 
     keys: (F, W) packed functions (bit j = 1 iff the output on input j is > 0).
@@ -151,7 +151,7 @@ class FunctionCounts:
         """(F, n_points) bool: the functions."""
         return unpack_bits(self.keys, self.n_points)
 
-    def condition(self, train_idx: Any, y_train: Any, test_idx: Any) -> FunctionCounts:
+    def condition(self, train_idx: Any, y_train: Any, test_idx: Any) -> PriorCounts:
         """Rejection: keep the draws that agree with labels ``y_train`` (+-1 or 0/1) on the
         inputs ``train_idx``; count them by their restriction to ``test_idx``. The result's
         frequencies are P_B(f|S) on E, its ``n_samples`` the number accepted."""
@@ -163,9 +163,9 @@ class FunctionCounts:
         sub = bits[ok][:, te]
         if len(sub) == 0:
             empty = torch.zeros(0, -(-len(te) // _WORD), dtype=torch.int64)
-            return FunctionCounts(empty, torch.zeros(0, dtype=torch.int64), 0, len(te))
+            return PriorCounts(empty, torch.zeros(0, dtype=torch.int64), 0, len(te))
         keys, counts = _merge(pack_bits(sub), self.counts[ok])
-        return FunctionCounts(keys, counts, int(counts.sum()), len(te))
+        return PriorCounts(keys, counts, int(counts.sum()), len(te))
 
     def top(self, k: int) -> list[tuple[str, int]]:
         """The k most frequent functions as ('0101...', count), by decreasing count."""
@@ -177,11 +177,11 @@ class FunctionCounts:
         ]
 
 
-def count_functions(outputs: Tensor) -> FunctionCounts:
+def count_functions(outputs: Tensor) -> PriorCounts:
     """Count the sign patterns of (N, P) outputs."""
     keys = pack_bits(outputs > 0)
     keys, counts = _merge(keys, torch.ones(len(keys), dtype=torch.int64))
-    return FunctionCounts(keys, counts, outputs.shape[0], outputs.shape[1])
+    return PriorCounts(keys, counts, outputs.shape[0], outputs.shape[1])
 
 
 def sample_functions(
@@ -194,7 +194,7 @@ def sample_functions(
     device: str | torch.device = "cpu",
     dtype: torch.dtype = torch.float32,
     merge_every: int = 2_000_000,
-) -> FunctionCounts:
+) -> PriorCounts:
     """Direct prior sampling: ``n_samples`` random networks of ``arch`` on inputs X (P, d).
 
     The nets are those of ``arch.build()`` (W ~ N(0, sigma_w^2/fan_in), b ~ N(0, sigma_b^2)),
@@ -222,7 +222,7 @@ def sample_functions(
                 torch.cat([counts, torch.ones(len(new), dtype=torch.int64)]),
             )
             buffer, buffered = [], 0
-    return FunctionCounts(keys, counts, n_samples, Xt.shape[0])
+    return PriorCounts(keys, counts, n_samples, Xt.shape[0])
 
 
 def batched_fcn_outputs(arch: FCNArch, X: Tensor, n_nets: int, g: torch.Generator) -> Tensor:
@@ -260,7 +260,7 @@ def gibbs_functions(
     burn_in: int | None = None,
     seed: int = 0,
     jitter: float = 1e-10,
-) -> FunctionCounts:
+) -> PriorCounts:
     """Sample the exact GP posterior under the Heaviside likelihood; count functions on E.
 
     K_full: (m + k, m + k), training points first. y_train: (m,) in {-1, +1}. Each of
@@ -300,4 +300,4 @@ def gibbs_functions(
             keys.append(pack_bits((ze > 0).T))
     allk = torch.cat(keys)
     allk, counts = _merge(allk, torch.ones(len(allk), dtype=torch.int64))
-    return FunctionCounts(allk, counts, int(counts.sum()), k)
+    return PriorCounts(allk, counts, int(counts.sum()), k)
