@@ -74,7 +74,14 @@ def main() -> None:
     peak = matmul_peak()
     t = time.perf_counter()
     out = train_ensemble(
-        arch.build, X[S], y[S], X[E], args.nets, spec, torch.Generator().manual_seed(1)
+        arch.build,
+        X[S],
+        y[S],
+        X[E],
+        args.nets,
+        spec,
+        torch.Generator().manual_seed(1),
+        init_stacked=arch.init_stacked,
     )
     dt = time.perf_counter() - t
     batched = args.nets / dt

@@ -40,6 +40,7 @@ class EnsembleChunk:
             self.spec,
             g,
             device=self.device,
+            init_stacked=getattr(self.arch, "init_stacked", None),
         )
         return FunctionCounts(
             counts=Counter(bits_to_strings(out.functions)),

@@ -116,12 +116,19 @@ def _slice_optimizer(
     return fresh
 
 
-def _forward_flops(model: nn.Module, x: Tensor) -> float:
-    """Multiply-add FLOPs (2 per MAC) of one forward pass of ``model`` on ``x`` (one net)."""
+def _forward_cost(model: nn.Module, x: Tensor) -> tuple[float, int]:
+    """(FLOPs, largest activation) of one forward pass of ``model`` on one example ``x[:1]``.
+
+    FLOPs count multiply-adds as 2; the activation size is the largest module output, in
+    elements, which sizes the evaluation batches.
+    """
     flops = 0.0
+    widest = 1
 
     def hook(mod: nn.Module, inp: tuple[Tensor, ...], out: Tensor) -> None:
-        nonlocal flops
+        nonlocal flops, widest
+        if isinstance(out, Tensor):
+            widest = max(widest, out.numel())
         if isinstance(mod, nn.Linear):
             flops += 2.0 * inp[0].numel() / inp[0].shape[-1] * mod.in_features * mod.out_features
         elif isinstance(mod, nn.Conv2d):
@@ -133,7 +140,7 @@ def _forward_flops(model: nn.Module, x: Tensor) -> float:
         model(x)
     for h in handles:
         h.remove()
-    return flops
+    return flops, widest
 
 
 class StackedNets:
@@ -141,11 +148,23 @@ class StackedNets:
 
     ``forward(params, x, shared)`` maps x of shape (N, B, ...) (or (B, ...) when ``shared``,
     the same inputs for every net) to outputs (N, B): one vmapped call for the whole ensemble.
+    Works for any module (CNN, LSTM, ...); gradients come from autograd.
     """
 
-    def __init__(self, models: list[nn.Module], device: torch.device | str = "cpu") -> None:
+    def __init__(
+        self,
+        models: list[nn.Module],
+        device: torch.device | str = "cpu",
+        stacked: dict[str, Tensor] | None = None,
+    ) -> None:
         self.base = copy.deepcopy(models[0]).to("meta")
-        stacked, buffers = stack_module_state(models)  # type: ignore[arg-type]
+        if stacked is None:
+            stacked, buffers = stack_module_state(models)  # type: ignore[arg-type]
+        else:
+            buffers = {
+                k: v.unsqueeze(0).expand(len(next(iter(stacked.values()))), *v.shape)
+                for k, v in models[0].named_buffers()
+            }
         self.names = list(stacked)
         self.params = [stacked[n].detach().to(device).requires_grad_() for n in self.names]
         self.buffers = {k: v.to(device) for k, v in buffers.items()}
@@ -156,7 +175,145 @@ class StackedNets:
     def forward(self, params: list[Tensor], x: Tensor, shared: bool = False) -> Tensor:
         p = dict(zip(self.names, params, strict=True))
         # buffers are stacked too (empty for our nets), so they map over axis 0 like params
-        return vmap(self._one, in_dims=(0, 0, None if shared else 0))(p, self.buffers, x)
+        buffers = {k: v[: params[0].shape[0]] for k, v in self.buffers.items()}
+        return vmap(self._one, in_dims=(0, 0, None if shared else 0))(p, buffers, x)
+
+    def grads(self, params: list[Tensor], X: Tensor, y: Tensor, idx: Tensor, loss: str) -> None:
+        """Set ``p.grad`` to d(sum over nets of each net's mean loss on its rows ``idx``)."""
+        for p in params:
+            p.grad = None
+        out = self.forward(params, X[idx], False)
+        target = y[idx]
+        if loss == "ce":
+            per = nn.functional.binary_cross_entropy_with_logits(out, target, reduction="none")
+        else:
+            per = (out - target) ** 2
+        per.mean(dim=1).sum().backward()
+
+    def predict(self, params: list[Tensor], x: Tensor) -> Tensor:
+        """Outputs (N, n) of every net on the same inputs x (n, ...)."""
+        with torch.no_grad():
+            return self.forward(params, x, True)
+
+
+class StackedMLP:
+    """N ReLU MLPs ``d -> h_1 -> ... -> h_L -> 1`` with a hand-written forward and backward.
+
+    Why by hand: for the paper's small nets and minibatches (e.g. 64-32-32-1, batch 25) the
+    vmapped autograd path spends most of its time outside the matrix products (allocations,
+    autograd bookkeeping, a batched matmul with one output column). Here each step is a few
+    ``baddbmm``/``bmm`` calls into preallocated buffers, the width-1 readout is an
+    element-wise product and sum, and the ReLU mask is taken from the post-activations.
+    Parameters use the layout ``W_i: (N, h_{i-1}, h_i)`` (hidden), ``w_out: (N, 1, h_L)``,
+    ``b_i: (N, 1, h_i)``; the optimiser only sees element-wise tensors, so the layout is free.
+    ``test_mlp_path_equals_autograd`` checks gradients against autograd.
+    """
+
+    def __init__(self, stacked: dict[str, Tensor], layers: list[str], device: torch.device | str):
+        params: list[Tensor] = []
+        for i, name in enumerate(layers):
+            w, b = stacked[f"{name}.weight"], stacked[f"{name}.bias"]
+            last = i == len(layers) - 1
+            params.append((w if last else w.transpose(1, 2)).contiguous().to(device))
+            params.append(b.unsqueeze(1).contiguous().to(device))
+        self.params = params
+        self._buf: dict[tuple[int, int], list[Tensor]] = {}
+
+    @staticmethod
+    def layer_names(model: nn.Module) -> list[str] | None:
+        """The Linear layers' names if ``model`` is Sequential(Linear, ReLU, ..., Linear(., 1))."""
+        if not isinstance(model, nn.Sequential):
+            return None
+        mods = list(model.named_children())
+        if len(mods) % 2 == 0:
+            return None
+        names = []
+        for k, (name, m) in enumerate(mods):
+            if k % 2 == 1:
+                if type(m) is not nn.ReLU:
+                    return None
+            elif type(m) is not nn.Linear or m.bias is None:
+                return None
+            else:
+                names.append(name)
+        last = mods[-1][1]
+        ok = len(names) >= 2 and isinstance(last, nn.Linear) and last.out_features == 1
+        return names if ok else None
+
+    def _buffers(self, n: int, b: int, like: Tensor) -> list[Tensor]:
+        key = (n, b)
+        if key not in self._buf:
+            if len(self._buf) > 4:
+                self._buf.clear()
+            widths = [p.shape[-1] for p in self.params[0:-2:2]]
+            d = self.params[0].shape[1]
+            x = like.new_empty((n, b, d))
+            hs = [like.new_empty((n, b, w)) for w in widths]
+            gs = [like.new_empty((n, b, w)) for w in widths]
+            small = [like.new_empty((n, b, 1)) for _ in range(3)]  # target, output, grad
+            self._buf[key] = [x, *hs, *gs, *small, like.new_empty((n, b, widths[-1]))]
+        return self._buf[key]
+
+    def forward_hidden(self, params: list[Tensor], x: Tensor, hs: list[Tensor]) -> None:
+        """Fill ``hs[i]`` (N, B, h_i) with the post-ReLU activations for inputs x (N, B, d)."""
+        h = x
+        for i, out in enumerate(hs):
+            torch.bmm(h, params[2 * i], out=out).add_(params[2 * i + 1]).clamp_min_(0.0)
+            h = out
+
+    def grads(self, params: list[Tensor], X: Tensor, y: Tensor, idx: Tensor, loss: str) -> None:
+        """Set ``p.grad`` to d(sum over nets of each net's mean loss on its rows ``idx``).
+
+        X: (m, d) training inputs; y: (m,) targets in {0, 1}; idx: (N, B) row indices.
+        """
+        n, b = idx.shape
+        L = len(params) // 2 - 1  # hidden layers
+        buf = self._buffers(n, b, X)
+        x, hs, gs = buf[0], buf[1 : L + 1], buf[L + 1 : 2 * L + 1]
+        t, o, g, tmp = buf[2 * L + 1 :]
+        flat = idx.reshape(-1)
+        torch.index_select(X, 0, flat, out=x.view(n * b, -1))
+        torch.index_select(y, 0, flat, out=t.view(n * b))
+        with torch.no_grad():
+            self.forward_hidden(params, x, hs)
+            w_out, b_out = params[-2], params[-1]
+            torch.mul(hs[-1], w_out, out=tmp)
+            torch.sum(tmp, dim=2, keepdim=True, out=o)
+            o.add_(b_out)
+            # d(mean loss)/d(output): CE on a logit -> sigmoid(o) - t; MSE -> 2 (o - t)
+            if loss == "ce":
+                torch.sigmoid(o, out=g)
+                g.sub_(t).div_(b)
+            else:
+                torch.sub(o, t, out=g)
+                g.mul_(2.0 / b)
+            grads: list[Tensor] = [torch.empty(0)] * len(params)
+            torch.mul(hs[-1], g, out=tmp)
+            grads[-2] = tmp.sum(dim=1, keepdim=True)
+            grads[-1] = g.sum(dim=1, keepdim=True)
+            torch.mul(g, w_out, out=gs[-1])
+            for i in reversed(range(L)):
+                gi = gs[i]
+                # ReLU'(a) = [h > 0], in place (10x faster here than gi.mul_(hs[i] > 0))
+                torch.ops.aten.threshold_backward.grad_input(gi, hs[i], 0.0, grad_input=gi)
+                h_in = x if i == 0 else hs[i - 1]
+                grads[2 * i] = torch.bmm(h_in.transpose(1, 2), gi)
+                grads[2 * i + 1] = gi.sum(dim=1, keepdim=True)
+                if i > 0:
+                    torch.bmm(gi, params[2 * i].transpose(1, 2), out=gs[i - 1])
+        for p, gr in zip(params, grads, strict=True):
+            p.grad = gr
+
+    def predict(self, params: list[Tensor], x: Tensor) -> Tensor:
+        """Outputs (N, n) of every net on the same inputs x (n, d)."""
+        n_nets = params[0].shape[0]
+        with torch.no_grad():
+            W1 = params[0]  # first layer as one wide matrix product: (n, d) @ (d, N h_1)
+            a = (x @ W1.transpose(0, 1).reshape(W1.shape[1], -1)).view(len(x), n_nets, -1)
+            h = (a.transpose(0, 1) + params[1]).clamp_min_(0.0)
+            for i in range(1, len(params) // 2 - 1):
+                h = torch.baddbmm(params[2 * i + 1], h, params[2 * i]).clamp_min_(0.0)
+            return (h * params[-2]).sum(dim=2) + params[-1].squeeze(2)
 
 
 def train_ensemble(
@@ -168,7 +325,8 @@ def train_ensemble(
     spec: TrainSpec,
     generator: torch.Generator,
     device: torch.device | str = "cpu",
-    eval_batch: int = 4096,
+    eval_batch: int | None = None,
+    init_stacked: Any = None,
 ) -> EnsembleOutcome:
     """Train ``n_nets`` independent nets on (X_train, y_train); record their functions on X_test.
 
@@ -176,12 +334,33 @@ def train_ensemble(
         returns one freshly initialised net mapping (B, *input_shape) -> (B, 1).
     X_train: (m, *input_shape) float; y_train: (m,) in {0, 1}; X_test: (|E|, *input_shape).
     generator: drives every initialisation and every minibatch order (CPU generator).
+    init_stacked: optional ``init_stacked(n, generator) -> {name: (n, *shape)}`` drawing all
+        nets' parameters at once (e.g. ``FCNArch(...).init_stacked``); without it each net is
+        built by ``build``.
+    eval_batch: inputs per forward pass when reading off functions and training accuracy;
+        by default sized so that one pass holds about 256 MB of activations.
+
+    A ReLU MLP with one output (``FCNArch``) trains on :class:`StackedMLP`'s hand-written
+    path; any other module on :class:`StackedNets` (vmap + autograd).
     """
     device = torch.device(device)
-    models = [build(generator=generator) for _ in range(n_nets)]
-    flops_per_example = _forward_flops(models[0], X_train[:1])
-    stack = StackedNets(models, device)
-    params = stack.params
+    if init_stacked is not None:
+        template = build(generator=torch.Generator())
+        stacked: dict[str, Tensor] | None = init_stacked(n_nets, generator)
+        models = [template]
+    else:
+        models = [build(generator=generator) for _ in range(n_nets)]
+        template, stacked = models[0], None
+    flops_per_example, widest = _forward_cost(template, X_train[:1])
+    layers = StackedMLP.layer_names(template)
+    net: StackedNets | StackedMLP
+    if layers is not None and X_train.dim() == 2:
+        if stacked is None:
+            stacked = stack_module_state(models)[0]  # type: ignore[arg-type]
+        net = StackedMLP({k: v.detach() for k, v in stacked.items()}, layers, device)
+    else:
+        net = StackedNets(models, device, stacked)
+    params = net.params
     del models
 
     X = X_train.to(device)
@@ -189,14 +368,10 @@ def train_ensemble(
     XE = X_test.to(device)
     m = X.shape[0]
     B = min(spec.batch_size, m)
-    forward = stack.forward
 
     def predict(ps: list[Tensor], x: Tensor) -> Tensor:
-        with torch.no_grad():
-            return torch.cat(
-                [forward(ps, x[i : i + eval_batch], True) for i in range(0, len(x), eval_batch)],
-                dim=1,
-            )
+        rows = eval_batch or max(16, int(64e6 // (ps[0].shape[0] * widest)))  # ~256 MB fp32
+        return torch.cat([net.predict(ps, x[i : i + rows]) for i in range(0, len(x), rows)], dim=1)
 
     def positive(out: Tensor) -> Tensor:
         return out > (0.0 if spec.loss == "ce" else 0.5)
@@ -214,15 +389,8 @@ def train_ensemble(
         perm = torch.argsort(torch.rand(n_active, m, generator=generator), dim=1).to(device)
         for start in range(0, m, B):
             idx = perm[:, start : start + B]
-            out = forward(params, X[idx], False)
-            target = y[idx]
-            if spec.loss == "ce":
-                loss = nn.functional.binary_cross_entropy_with_logits(out, target, reduction="none")
-            else:
-                loss = (out - target) ** 2
-            loss.mean(dim=1).sum().backward()
+            net.grads(params, X, y, idx, spec.loss)
             opt.step()
-            opt.zero_grad(set_to_none=True)
             steps += 1
             flops += 3.0 * flops_per_example * idx.numel()
 
@@ -243,7 +411,9 @@ def train_ensemble(
             keep = (~record).nonzero().squeeze(1)
             if keep.numel() == 0:
                 break
-            kept = [p.detach()[keep.to(device)].clone().requires_grad_() for p in params]
+            kept = [
+                p.detach()[keep.to(device)].clone().requires_grad_(p.requires_grad) for p in params
+            ]
             opt = _slice_optimizer(opt, params, kept, keep.to(device), spec)
             params = kept
             net_ids = net_ids[keep]

@@ -24,7 +24,6 @@ from typing import Literal, TypeVar
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
-from torch.nn.utils import skip_init
 
 Padding = Literal["VALID", "SAME"]
 Readout = Literal["flatten", "gap"]
@@ -61,9 +60,49 @@ def init_paper_(
     return module
 
 
+def init_paper_stacked(
+    template: nn.Module,
+    n: int,
+    sigma_w: float,
+    sigma_b: float,
+    generator: torch.Generator | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> dict[str, Tensor]:
+    """Parameters of ``n`` independent nets initialised as :func:`init_paper_` would, stacked.
+
+    template: one module of the architecture (any device, e.g. ``meta``), used for names and
+        shapes only. Returns ``{name: (n, *param.shape)}`` in ``template.named_parameters()``
+        order, the layout of ``torch.func.stack_module_state``. Each entry is drawn in one
+        call, so 1,000 nets take milliseconds instead of the ~3 s of building 1,000 modules
+        (the same distribution as per-net :func:`init_paper_`; different draws).
+    """
+    owner: dict[str, nn.Module] = {}
+    for mod_name, mod in template.named_modules():
+        for p_name, _ in mod.named_parameters(recurse=False):
+            owner[f"{mod_name}.{p_name}" if mod_name else p_name] = mod
+    out: dict[str, Tensor] = {}
+    for name, p in template.named_parameters():
+        mod, leaf = owner[name], name.rsplit(".", 1)[-1]
+        t = torch.empty((n, *p.shape), dtype=dtype)
+        if isinstance(mod, nn.Linear | nn.Conv2d):
+            std = sigma_w / math.sqrt(p[0].numel()) if leaf == "weight" else sigma_b
+        elif isinstance(mod, nn.LSTM):
+            std = (
+                sigma_w / math.sqrt(p.shape[1])
+                if leaf.startswith("weight")
+                else (sigma_b if leaf.startswith("bias_ih") else 0.0)
+            )
+        else:
+            raise TypeError(f"init_paper_stacked: no paper rule for {type(mod).__name__}.{leaf}")
+        out[name] = t.normal_(0.0, std, generator=generator) if std > 0 else t.zero_()
+    return out
+
+
 def _linear(fan_in: int, fan_out: int, dtype: torch.dtype) -> nn.Linear:
-    # skip_init: torch's default init would be overwritten by init_paper_ anyway.
-    return skip_init(nn.Linear, fan_in, fan_out, dtype=dtype)
+    # Plain construction: torch's default init is overwritten by init_paper_. (skip_init
+    # would avoid it, but it goes through the meta device's Python decompositions: ~0.6 ms
+    # per layer and ~1 s on first use, slower than the default init at these sizes.)
+    return nn.Linear(fan_in, fan_out, dtype=dtype)
 
 
 # --------------------------------------------------------------------------- fully connected
@@ -105,6 +144,13 @@ class FCNArch:
             fan_in = w
         layers.append(_linear(fan_in, self.out_dim, dtype))
         return init_paper_(nn.Sequential(*layers), self.sigma_w, self.sigma_b, generator)
+
+    def init_stacked(
+        self, n: int, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32
+    ) -> dict[str, Tensor]:
+        """``n`` nets' parameters stacked, ``{name: (n, *shape)}``: :func:`init_paper_stacked`."""
+        template = self.build(torch.Generator(), dtype=dtype)  # names and shapes only
+        return init_paper_stacked(template, n, self.sigma_w, self.sigma_b, generator, dtype)
 
     def nngp(self, X1: Tensor, X2: Tensor | None = None, *, tile: int = 512) -> Tensor:
         """NNGP kernel of :meth:`build`'s network on inputs (n1, input_dim), (n2, input_dim)."""
@@ -155,7 +201,7 @@ class PaddedConv2d(nn.Module):
     ) -> None:
         super().__init__()
         self.pads = pads
-        self.conv = skip_init(nn.Conv2d, c_in, c_out, k, stride=stride, dtype=dtype)
+        self.conv = nn.Conv2d(c_in, c_out, k, stride=stride, dtype=dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.conv(F.pad(x, self.pads))
@@ -246,6 +292,13 @@ class CNNArch:
             layers += [GlobalAvgPool(), _linear(c_in, self.out_dim, dtype)]
         return init_paper_(nn.Sequential(*layers), self.sigma_w, self.sigma_b, generator)
 
+    def init_stacked(
+        self, n: int, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32
+    ) -> dict[str, Tensor]:
+        """``n`` nets' parameters stacked, ``{name: (n, *shape)}``: :func:`init_paper_stacked`."""
+        template = self.build(torch.Generator(), dtype=dtype)  # names and shapes only
+        return init_paper_stacked(template, n, self.sigma_w, self.sigma_b, generator, dtype)
+
     def nngp(self, X1: Tensor, X2: Tensor | None = None, *, tile: int | None = None) -> Tensor:
         """NNGP kernel of :meth:`build`'s network on images (n1, C, H, W), (n2, C, H, W)."""
         from occam.sgd_bayes.nngp import cnn_nngp
@@ -286,6 +339,13 @@ class LSTMArch:
     ) -> nn.Module:
         net = LSTMReadout(self.input_dim, self.hidden, self.out_dim, dtype)
         return init_paper_(net, self.sigma_w, self.sigma_b, generator)
+
+    def init_stacked(
+        self, n: int, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32
+    ) -> dict[str, Tensor]:
+        """``n`` nets' parameters stacked, ``{name: (n, *shape)}``: :func:`init_paper_stacked`."""
+        template = self.build(torch.Generator(), dtype=dtype)  # names and shapes only
+        return init_paper_stacked(template, n, self.sigma_w, self.sigma_b, generator, dtype)
 
     def nngp(
         self, X1: Tensor, X2: Tensor | None = None, n_samples: int = 1000, seed: int = 0
