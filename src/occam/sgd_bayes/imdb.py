@@ -43,8 +43,10 @@ class ScanLSTMReadout(nn.Module):
         h = x.new_zeros(x.shape[0], self.hidden)
         c = x.new_zeros(x.shape[0], self.hidden)
         pre_in = x @ self.w_ih.T + self.b  # (B, T, 4h): the input part of every step at once
-        for t in range(x.shape[1]):
-            gates = pre_in[:, t] + h @ self.w_hh.T
+        # unbind, not pre_in[:, t]: each indexing op's backward would fill a zero tensor of the
+        # whole (B, T, 4h) (O(T^2) work); unbind's backward is one stack.
+        for pre_t in pre_in.unbind(1):
+            gates = pre_t + h @ self.w_hh.T
             i, f, g, o = gates.chunk(4, dim=-1)
             c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
             h = torch.sigmoid(o) * torch.tanh(c)
