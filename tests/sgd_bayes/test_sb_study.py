@@ -89,3 +89,32 @@ def test_boolean_sgd_exact_sampling_and_ep_on_one_figure(tmp_path):
     # same GP orthant probability (sampling error ~1/sqrt(accepted), EP error ~0.1 nats)
     assert abs(exact["log_ps_sampled"] - exact["log_ps_ep"]) < 0.5
     assert (tmp_path / "figures" / "boolean_sgd_sampling_ep.png").exists()
+
+
+def test_double_descent_rows_with_exact_finite_width_pb(tmp_path):
+    """Boolean double descent: SGD, rejection-sampled P_B at each width, and the NNGP limit."""
+    import dataclasses
+
+    from occam.sgd_bayes.study import _dd_problem, double_descent
+
+    cfg = dataclasses.replace(
+        STUDY.profiles["smoke"],
+        dd_widths=(2, 16),
+        dd_runs=40,
+        dd_prior_samples=100_000,
+        dd_n_train=6,
+        dd_label_noise=1,
+    )
+    base, X_all = _dd_problem(cfg, 17)
+    clean, _ = _dd_problem(dataclasses.replace(cfg, dd_label_noise=0), 17)
+    assert int((base.y_train != clean.y_train).sum()) == 1  # exactly one flipped label
+    assert X_all.shape == (128, 7) and len(base.X_test) == 122
+    ctx = RunContext(out=tmp_path, seed=0, device=torch.device("cpu"), quiet=True)
+    rows = double_descent(cfg, ctx)
+    assert [r["width"] for r in rows] == [2, 16, "inf (NNGP)"]
+    for r in rows[:2]:
+        assert r["pb_prior_samples"] == 100_000 and r["pb_accepted"] > 20
+        assert 0.0 <= r["pb_test_error"] <= 1.0 and 0.0 <= r["sgd_test_error"] <= 1.0
+    assert rows[1]["fraction_fitted"] >= rows[0]["fraction_fitted"]
+    assert 0.0 < rows[2]["gp_test_error"] < 0.6
+    assert (tmp_path / "figures").exists() or any(tmp_path.rglob("double_descent*"))

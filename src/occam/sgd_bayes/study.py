@@ -95,10 +95,15 @@ class SgdBayesConfig:
     boolean_lr: float = 0.1
     boolean_batch: int = 8
     double_descent: bool = True
-    dd_widths: tuple[int, ...] = (2, 4, 8, 32, 128)
-    dd_runs: int = 150
-    dd_max_epochs: int = 100  # a net that has not fitted S by then counts as not fitting
-    dd_n_test: int = 200
+    # Boolean: exact finite-width P_B by rejection, so |S| must be tiny (acceptance ~1e-4 at 8)
+    dd_problem: Literal["boolean", "digits"] = "boolean"
+    dd_widths: tuple[int, ...] = (1, 2, 4, 8, 16)
+    dd_runs: int = 300
+    dd_max_epochs: int = 200  # a net that has not fitted S by then counts as not fitting
+    dd_n_train: int = 8  # Boolean |S| (digits uses n_train)
+    dd_label_noise: int = 1  # labels of S flipped (Boolean)
+    dd_prior_samples: int = 1_000_000  # random nets per width for rejection (Boolean)
+    dd_n_test: int = 200  # digits |E|
     imdb_n_train: int = 100
     imdb_n_test: int = 50  # the paper's |E| for IMDb
     imdb_max_len: int = 12
@@ -165,6 +170,8 @@ FULL = SgdBayesConfig(
     variant_runs=20_000,
     max_pb_functions=2000,
     dd_runs=2000,
+    dd_widths=(1, 2, 4, 8, 16, 64, 256),
+    dd_prior_samples=100_000_000,
     boolean_n_train=32,
     boolean_n_test=0,
     boolean_prior_samples=1_000_000_000,
@@ -471,44 +478,101 @@ def boolean_exact(
 # ---------------------------------------------------------------- beyond the paper
 
 
-def double_descent(cfg: SgdBayesConfig, ctx: RunContext) -> list[dict[str, Any]]:
-    """Test error against width through the interpolation threshold: SGD vs the GP limit.
-
-    Digits with a larger E (``dd_n_test`` points) to measure error, one hidden layer of each
-    width. The infinite-width Bayesian sampler's error is the EP posterior-predictive error.
-    """
-    from occam.sgd_bayes.arch import FCNArch
-
+def _dd_problem(cfg: SgdBayesConfig, seed: int) -> tuple[Problem, Any]:
+    """The double-descent problem and, for Boolean data, all 128 inputs (for rejection)."""
+    if cfg.dd_problem == "boolean":
+        n = cfg.dd_n_train
+        base = make_problem(
+            "boolean",
+            n_train=n,
+            n_test=128 - n,
+            seed=seed,
+            widths=(1,),
+            sigma_w=cfg.boolean_sigma,
+            sigma_b=cfg.boolean_sigma,
+        )
+        # label noise on S (the classic double-descent setting); E keeps the clean labels
+        y = base.y_train.clone()
+        y[: cfg.dd_label_noise] = 1 - y[: cfg.dd_label_noise]
+        return dataclasses.replace(base, y_train=y), data.boolean_inputs(7).astype(np.float32)
     base = make_problem(
         "digits",
         n_train=cfg.n_train,
         n_test=cfg.dd_n_test,
-        seed=ctx.seed + 17,
+        seed=seed,
         widths=(1,),
         sigma_w=cfg.sigma_w,
         sigma_b=cfg.sigma_b,
     )
+    return base, None
+
+
+def _weighted_mean_se(values: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
+    """Mean of ``values`` with integer multiplicities ``weights``, and its standard error."""
+    n = float(weights.sum())
+    mean = float(values @ weights / n)
+    var = float(((values - mean) ** 2) @ weights / max(n - 1, 1))
+    return mean, math.sqrt(var / n)
+
+
+def double_descent(cfg: SgdBayesConfig, ctx: RunContext) -> list[dict[str, Any]]:
+    """Test error against width through the interpolation threshold: SGD against the Bayesian
+    sampler, at finite width by exact rejection sampling and at infinite width by the NNGP.
+
+    One hidden layer of each width in ``cfg.dd_widths``. On the Boolean problem (default:
+    |S| = ``dd_n_train`` inputs of the 128, ``dd_label_noise`` of their labels flipped, E = the
+    other inputs with clean labels) P_B at finite width is exact: ``dd_prior_samples`` random
+    nets of that width on all 128 inputs, kept when they fit S; its test error is the mean over
+    the kept nets. On digits rejection is hopeless (P(fit S) ~ 0 at |S| = 100), so only SGD and
+    the NNGP limit are shown. The NNGP value is the expected error of a posterior sample (EP).
+    """
+    from occam.sgd_bayes import predictive_error
+    from occam.sgd_bayes.arch import FCNArch
+    from occam.sgd_bayes.exact import sample_functions
+
+    base, X_all = _dd_problem(cfg, ctx.seed + 17)
     y_test = base.y_test.numpy()
+    sw, sb = (
+        (cfg.boolean_sigma, cfg.boolean_sigma)
+        if cfg.dd_problem == "boolean"
+        else (cfg.sigma_w, cfg.sigma_b)
+    )
+    d = base.X_train.shape[1]
     rows: list[dict[str, Any]] = []
     for width in ctx.progress(cfg.dd_widths, "double descent widths", total=len(cfg.dd_widths)):
-        arch = FCNArch(base.X_train.shape[1], (width,), cfg.sigma_w, cfg.sigma_b)
+        arch = FCNArch(d, (width,), sw, sb)
         spec = dataclasses.replace(_spec(cfg, base, None), max_epochs=cfg.dd_max_epochs)
         counts = sample_sgd(cfg, base, spec, cfg.dd_runs, ctx, f"dd-w{width}", arch=arch)
         errs = function_errors(list(counts.counts), y_test) if counts.counts else np.array([])
         hits = np.array(list(counts.counts.values()), dtype=float)
-        rows.append(
-            {
-                "width": width,
-                "n_runs": counts.n_runs,
-                "fraction_fitted": counts.n_fitted / max(counts.n_runs, 1),
-                "sgd_test_error": float(hits @ errs / hits.sum()) if hits.size else None,
-            }
-        )
-    from occam.sgd_bayes import predictive_error
+        row: dict[str, Any] = {
+            "width": width,
+            "n_runs": counts.n_runs,
+            "fraction_fitted": counts.n_fitted / max(counts.n_runs, 1),
+            "sgd_test_error": None,
+            "sgd_test_error_se": None,
+            "pb_test_error": None,
+            "pb_test_error_se": None,
+            "pb_accepted": 0,
+        }
+        if hits.size:
+            row["sgd_test_error"], row["sgd_test_error_se"] = _weighted_mean_se(errs, hits)
+        if X_all is not None and cfg.dd_prior_samples > 0:
+            s_idx, e_idx = boolean_split(128, len(base.X_train), len(base.X_test), ctx.seed + 17)
+            prior = sample_functions(
+                arch, X_all, cfg.dd_prior_samples, seed=ctx.seed + width, device=ctx.device
+            )
+            post = prior.condition(s_idx, base.y_train.numpy(), e_idx)
+            if post.n_samples:
+                wrong = (post.bits().numpy() != y_test.astype(bool)).mean(axis=1)
+                row["pb_test_error"], row["pb_test_error_se"] = _weighted_mean_se(
+                    wrong, post.counts.numpy().astype(float)
+                )
+            row["pb_accepted"] = post.n_samples
+            row["pb_prior_samples"] = prior.n_samples
+        rows.append(row)
 
-    K = FCNArch(base.X_train.shape[1], (1,), cfg.sigma_w, cfg.sigma_b).nngp(
-        torch.cat([base.X_train, base.X_test]).double()
-    )
+    K = FCNArch(d, (1,), sw, sb).nngp(torch.cat([base.X_train, base.X_test]).double())
     gp_err = predictive_error(K, base.y_train.double() * 2 - 1, base.y_test.double() * 2 - 1)
     rows.append(
         {
@@ -516,30 +580,54 @@ def double_descent(cfg: SgdBayesConfig, ctx: RunContext) -> list[dict[str, Any]]
             "n_runs": 0,
             "fraction_fitted": 1.0,
             "sgd_test_error": None,
+            "pb_test_error": gp_err,
             "gp_test_error": gp_err,
         }
     )
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    finite = [r for r in rows if isinstance(r["width"], int) and r["sgd_test_error"] is not None]
-    ax.semilogx(
-        [r["width"] for r in finite],
-        [r["sgd_test_error"] for r in finite],
-        "o-",
-        label="SGD (first fit), one hidden layer",
+    figure_double_descent(ctx, cfg, base, rows, gp_err)
+    return rows
+
+
+def figure_double_descent(
+    ctx: RunContext, cfg: SgdBayesConfig, base: Problem, rows: list[dict[str, Any]], gp: float
+) -> None:
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    finite = [r for r in rows if isinstance(r["width"], int)]
+    sgd = [r for r in finite if r["sgd_test_error"] is not None]
+    ax.errorbar(
+        [r["width"] for r in sgd],
+        [r["sgd_test_error"] for r in sgd],
+        yerr=[r["sgd_test_error_se"] for r in sgd],
+        fmt="o-",
+        capsize=3,
+        label="SGD (first fit), +- 1 s.e.",
     )
-    ax.axhline(gp_err, color="k", ls="--", label="Bayes, infinite width (NNGP + EP)")
+    pb = [r for r in finite if r["pb_test_error"] is not None and r["pb_accepted"] >= 10]
+    if pb:
+        ax.errorbar(
+            [r["width"] for r in pb],
+            [r["pb_test_error"] for r in pb],
+            yerr=[r["pb_test_error_se"] for r in pb],
+            fmt="s-",
+            capsize=3,
+            label="P_B, exact (rejection sampling), +- 1 s.e.",
+        )
+    ax.set_xscale("log")
+    ax.set_ylim(0, 0.55)
+    ax.axhline(gp, color="k", ls="--", label="P_B, infinite width (NNGP + EP)")
     ax2 = ax.twinx()
     ax2.semilogx(
         [r["width"] for r in finite], [r["fraction_fitted"] for r in finite], "r:", alpha=0.6
     )
-    ax2.set_ylabel("fraction of runs that fit S", color="r")
-    ax.set_xlabel("width")
-    ax.set_ylabel("test error")
-    ax.legend(fontsize=8)
-    ax.set_title(f"double descent? digits, |S| = {cfg.n_train}")
+    ax2.set_ylabel("fraction of SGD runs that fit S", color="r")
+    ax2.set_ylim(0, 1.05)
+    ax.set_xlabel("width of the hidden layer")
+    ax.set_ylabel("expected test error")
+    ax.legend(fontsize=8, loc="lower right")
+    noise = f", {cfg.dd_label_noise} noisy label(s)" if cfg.dd_problem == "boolean" else ""
+    ax.set_title(f"double descent? {cfg.dd_problem}, |S| = {len(base.X_train)}{noise}", fontsize=9)
     fig.tight_layout()
     ctx.save_figure(fig, "double_descent")
-    return rows
 
 
 # ---------------------------------------------------------------- the study
@@ -639,10 +727,21 @@ def _reading(metrics: dict[str, Any], datasets: list[str]) -> str:
             "it at this |S| (the brief's prototype saw the same x10-20)."
         )
     if "double_descent" in metrics:
+        rows = metrics["double_descent"]
+        finite = [r for r in rows if isinstance(r["width"], int)]
+
+        def span(key: str) -> str:
+            vals = [r[key] for r in finite if r.get(key) is not None]
+            return f"{min(vals):.3f}-{max(vals):.3f}" if vals else "n/a"
+
         parts.append(
-            "Double descent (beyond the paper): the figure shows SGD's test error against the "
-            "width of a one-hidden-layer net, with the fraction of runs that reach zero "
-            "training error, beside the infinite-width Bayesian (NNGP + EP) error."
+            "Double descent (beyond the paper): test error against the width of a "
+            f"one-hidden-layer net (widths {finite[0]['width']}-{finite[-1]['width']}). The "
+            f"fraction of SGD runs that fit S rises {finite[0]['fraction_fitted']:.2f} -> "
+            f"{finite[-1]['fraction_fitted']:.2f} (the interpolation threshold); SGD's error "
+            f"spans {span('sgd_test_error')}, the exact finite-width P_B's "
+            f"{span('pb_test_error')}, and the infinite-width NNGP gives "
+            f"{rows[-1]['gp_test_error']:.3f}. A peak at the threshold would be double descent."
         )
     return "\n\n".join(parts)
 
