@@ -80,7 +80,7 @@ class SgdBayesConfig:
     lr: float = 0.2
     batch_size: int = 25
     max_epochs: int = 300
-    n_runs: int = 3000  # training runs per dataset (main setting)
+    n_runs: int = 5000  # training runs per dataset (main setting)
     nets_per_chunk: int = 500
     variants: str = "adam,adagrad,rmsprop"  # run on the first dataset
     variant_runs: int = 600
