@@ -50,6 +50,13 @@ def main() -> None:
     ap.add_argument("--chunk", type=int, default=8, help="nets trained at once")
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--max-epochs",
+        type=int,
+        default=None,
+        help="stop every net after this many epochs (a FLOP/s estimate on slow devices; the "
+        "nets then count as unfitted, so the time per run is not the real one)",
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -61,7 +68,10 @@ def main() -> None:
     problem = _problem(cfg, "mnist", args.seed)
     arch = problem.arch
     spec = TrainSpec(
-        optimizer=cfg.optimizer, lr=cfg.lr, batch_size=cfg.batch_size, max_epochs=cfg.max_epochs
+        optimizer=cfg.optimizer,
+        lr=cfg.lr,
+        batch_size=cfg.batch_size,
+        max_epochs=args.max_epochs or cfg.max_epochs,
     )
     peak = matmul_peak(device, 8192 if device.type == "cuda" else 2048)
     cuda = device.type == "cuda"
@@ -73,6 +83,7 @@ def main() -> None:
     done = fitted = 0
     flops = 0.0
     epochs = 0.0
+    net_epochs = 0.0
     g = torch.Generator().manual_seed(args.seed)
     t0 = time.perf_counter()
     while done < args.runs:
@@ -93,12 +104,14 @@ def main() -> None:
         fitted += n - out.n_unfitted
         flops += out.flops
         epochs += float(out.epochs.sum())
+        net_epochs += float(out.epochs.sum()) + out.n_unfitted * spec.max_epochs
         dt = time.perf_counter() - t0
         print(f"  {done}/{args.runs} runs, {dt:.1f} s, {done / dt:.2f} nets/s", flush=True)
     dt = time.perf_counter() - t0
     rate = args.runs / dt
     print(f"runs: {args.runs} ({fitted} fitted, mean {epochs / max(fitted, 1):.1f} epochs to fit)")
     print(f"time: {dt:.1f} s = {rate:.2f} nets/s; 10^5 runs would take {1e5 / rate / 3600:.2f} h")
+    print(f"net-epochs: {net_epochs:.0f} = {net_epochs / dt:.3f} net-epochs/s")
     print(
         f"training FLOP/s: {flops / dt / 1e12:.3f} TFLOP/s = {flops / dt / peak:.3f} of the "
         "fp32 matmul peak"
