@@ -615,25 +615,24 @@ def figure_double_descent(
 ) -> None:
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
     finite = [r for r in rows if isinstance(r["width"], int)]
-    sgd = [r for r in finite if r["sgd_test_error"] is not None]
-    ax.errorbar(
-        [r["width"] for r in sgd],
-        [r["sgd_test_error"] for r in sgd],
-        yerr=[r["sgd_test_error_se"] for r in sgd],
-        fmt="o-",
-        capsize=3,
-        label="SGD (first fit), +- 1 s.e.",
-    )
-    pb = [r for r in finite if r["pb_test_error"] is not None and r["pb_accepted"] >= 10]
-    if pb:
-        ax.errorbar(
-            [r["width"] for r in pb],
-            [r["pb_test_error"] for r in pb],
-            yerr=[r["pb_test_error_se"] for r in pb],
-            fmt="s-",
-            capsize=3,
-            label="P_B, exact (rejection sampling), +- 1 s.e.",
-        )
+    for key, fmt, label, min_accepted in (
+        ("sgd", "o-", "SGD (first fit)", 0),
+        ("pb", "s-", "P_B, exact (rejection sampling)", 10),
+    ):
+        pts = [
+            r
+            for r in finite
+            if r[f"{key}_test_error"] is not None and r["pb_accepted"] >= min_accepted
+        ]
+        if pts:
+            ax.errorbar(
+                [r["width"] for r in pts],
+                [r[f"{key}_test_error"] for r in pts],
+                yerr=[r[f"{key}_test_error_se"] for r in pts],
+                fmt=fmt,
+                capsize=3,
+                label=f"{label}, +- 1 s.e.",
+            )
     ax.set_xscale("log")
     ax.set_ylim(0, 0.55)
     ax.axhline(gp, color="k", ls="--", label="P_B, infinite width (NNGP + EP)")
