@@ -110,7 +110,11 @@ def main() -> None:
     dt = time.perf_counter() - t0
     rate = args.runs / dt
     print(f"runs: {args.runs} ({fitted} fitted, mean {epochs / max(fitted, 1):.1f} epochs to fit)")
-    print(f"time: {dt:.1f} s = {rate:.2f} nets/s; 10^5 runs would take {1e5 / rate / 3600:.2f} h")
+    if args.max_epochs:  # nets were cut short: only the FLOP/s figures below mean anything
+        print(f"time: {dt:.1f} s ({args.max_epochs} epochs per net, cut short)")
+    else:
+        hours = 1e5 / rate / 3600
+        print(f"time: {dt:.1f} s = {rate:.2f} nets/s; 10^5 runs would take {hours:.2f} h")
     print(f"net-epochs: {net_epochs:.0f} = {net_epochs / dt:.3f} net-epochs/s")
     print(
         f"training FLOP/s: {flops / dt / 1e12:.3f} TFLOP/s = {flops / dt / peak:.3f} of the "

@@ -202,7 +202,7 @@ class StackedMLP:
     Why by hand: for the paper's small nets and minibatches (e.g. 64-32-32-1, batch 25) the
     vmapped autograd path spends most of its time outside the matrix products (allocations,
     autograd bookkeeping, a batched matmul with one output column). Here each step is a few
-    ``baddbmm``/``bmm`` calls into preallocated buffers, the width-1 readout is an
+    ``bmm`` calls into preallocated buffers, the width-1 readout is an
     element-wise product and sum, and the ReLU mask is taken from the post-activations.
     Parameters use the layout ``W_i: (N, h_{i-1}, h_i)`` (hidden), ``w_out: (N, 1, h_L)``,
     ``b_i: (N, 1, h_i)``; the optimiser only sees element-wise tensors, so the layout is free.

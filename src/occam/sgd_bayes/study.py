@@ -552,7 +552,10 @@ def double_descent(cfg: SgdBayesConfig, ctx: RunContext) -> list[dict[str, Any]]
     from occam.sgd_bayes.arch import FCNArch
     from occam.sgd_bayes.exact import sample_functions
 
-    base, X_all = _dd_problem(cfg, ctx.seed + 17)
+    dd_seed = ctx.seed + 17
+    base, X_all = _dd_problem(cfg, dd_seed)
+    if X_all is not None:  # the indices of S and E among the 128 inputs, for rejection
+        s_idx, e_idx = boolean_split(128, len(base.X_train), len(base.X_test), dd_seed)
     y_test = base.y_test.numpy()
     sw, sb = (
         (cfg.boolean_sigma, cfg.boolean_sigma)
@@ -580,7 +583,6 @@ def double_descent(cfg: SgdBayesConfig, ctx: RunContext) -> list[dict[str, Any]]
         if hits.size:
             row["sgd_test_error"], row["sgd_test_error_se"] = _weighted_mean_se(errs, hits)
         if X_all is not None and cfg.dd_prior_samples > 0:
-            s_idx, e_idx = boolean_split(128, len(base.X_train), len(base.X_test), ctx.seed + 17)
             prior = sample_functions(
                 arch, X_all, cfg.dd_prior_samples, seed=ctx.seed + width, device=ctx.device
             )
