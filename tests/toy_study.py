@@ -5,23 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-import matplotlib
+import torch
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from occam.claims import ClaimSpec  # noqa: E402
-from occam.study import RunContext, Study, StudyResult  # noqa: E402
+from occam.claims import ClaimSpec, Control
+from occam.knobs import Config, knob, non_empty, positive
+from occam.study import RunContext, Study, StudyResult
 
 
 @dataclass(frozen=True)
-class ToyConfig:
-    n: int = 100
-    scale: float = 1.0
-    kind: Literal["normal", "uniform"] = "normal"
-    widths: tuple[int, ...] = (1, 2)
-    fail_midway: bool = False
+class ToyConfig(Config):
+    n: int = knob(100, "sample size", check=positive)
+    scale: float = knob(1.0, "scale of the samples", check=positive)
+    kind: Literal["normal", "uniform"] = knob("normal", "distribution of the samples")
+    widths: tuple[int, ...] = knob((1, 2), "unused widths", check=non_empty(positive))
+    fail_midway: bool = knob(False, "raise in the middle of the run (tests)")
+    replicates: int = knob(3, "independent replicates (seeds)", check=positive)
 
 
 MEAN_SMALL = ClaimSpec(
@@ -31,25 +30,33 @@ MEAN_SMALL = ClaimSpec(
     comparator="<=",
     threshold=0.5,
     paper_value="0",
+    control=Control(
+        name="shifted samples",
+        description="The same mean of samples shifted by +1: it must not be within 0.5 of 0.",
+    ),
 )
 
 
-def run(config: ToyConfig, ctx: RunContext) -> StudyResult:
-    g = ctx.generator()
+def sample(config: ToyConfig, g: torch.Generator) -> torch.Tensor:
     if config.kind == "normal":
-        x = torch.randn(config.n, generator=g, dtype=torch.float64) * config.scale
-    else:
-        x = (torch.rand(config.n, generator=g, dtype=torch.float64) - 0.5) * config.scale
+        return torch.randn(config.n, generator=g, dtype=torch.float64) * config.scale
+    return (torch.rand(config.n, generator=g, dtype=torch.float64) - 0.5) * config.scale
+
+
+def run(config: ToyConfig, ctx: RunContext) -> StudyResult:
+    with ctx.timed("sample"):
+        xs = [sample(config, ctx.generator("x", r)) for r in range(config.replicates)]
     if config.fail_midway:
         (ctx.out / "metrics.json").write_text("{}")
         raise RuntimeError("interrupted on purpose")
-    fig, ax = plt.subplots(figsize=(3, 2))
-    ax.hist(x.numpy(), bins=10)
+    fig = Figure(figsize=(3, 2))
+    fig.add_subplot().hist(xs[0].numpy(), bins=10)
     ctx.save_figure(fig, "histogram")
-    mean = float(x.mean())
+    means = [float(x.mean()) for x in xs]
+    mean = means[0]
     return StudyResult(
-        metrics={"mean": mean, "n": config.n},
-        claims=[MEAN_SMALL.evaluate(abs(mean))],
+        metrics={"mean": mean, "means": means, "n": config.n},
+        claims=[MEAN_SMALL.judge([abs(m) for m in means], [abs(m + 1.0) for m in means])],
         tables={"summary": [{"n": config.n, "mean": mean}]},
         reading="The mean is small.",
     )

@@ -128,14 +128,31 @@ def run_study(
 ) -> StudyResult:
     """Run ``study`` with ``config`` and write its results folder at ``out`` atomically.
 
-    threads: torch intra-op threads for this process (None leaves torch's default). One
-    thread per process is the safe default for many small networks: oversubscribed threads
-    halve throughput on a busy 2-core machine (MEASURED.md); studies that want both cores
-    use a process pool.
+    threads: torch intra-op threads for this process during the run (None leaves torch's
+    setting); the previous setting is restored afterwards. One thread per process is the
+    safe default for many small networks: on a busy 2-core machine two threads gave half the
+    throughput of one (measured with torch 2.13, MKL); studies that want both cores use a
+    process pool.
     """
-    if threads is not None:
-        torch.set_num_threads(max(1, threads))
     check_writable(out)
+    previous_threads = torch.get_num_threads()
+    if threads is not None:  # set once, here; studies never change it
+        torch.set_num_threads(max(1, threads))
+    try:
+        return _run_study(study, config, profile, seed, out, device, quiet)
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _run_study(
+    study: Study[Any],
+    config: Any,
+    profile: str,
+    seed: int,
+    out: Path,
+    device: torch.device,
+    quiet: bool,
+) -> StudyResult:
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     for stale in out.parent.glob(f".{out.name}.partial-*"):  # left by a killed run
@@ -190,7 +207,7 @@ def run_study(
             for name, rows in result.tables.items():
                 write_table(staging / "tables" / f"{name}.csv", rows)
         (staging / "reading.txt").write_text(result.reading.strip() + "\n", encoding="utf-8")
-        write_json(staging / "timings.json", {**result.timings, "total_s": total})
+        write_json(staging / "timings.json", {**ctx.timings, **result.timings, "total_s": total})
         logger.info("finished in %.1f s", total)
     except BaseException:
         logger.removeHandler(handler)

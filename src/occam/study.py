@@ -8,8 +8,12 @@ top to bottom like the paper's method section and returns a :class:`StudyResult`
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
 import logging
+import sys
+import time
 import types
 import typing
 from collections.abc import Callable, Iterable, Iterator
@@ -17,9 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+import numpy as np
 import torch
 
 from occam.claims import Claim, ClaimSpec
+from occam.knobs import ConfigError, coerce, validate
 
 PROFILES: tuple[str, ...] = ("smoke", "quick", "full")
 
@@ -27,8 +33,7 @@ C = TypeVar("C")
 T = TypeVar("T")
 
 
-class ConfigError(ValueError):
-    """Bad user input for a study's configuration (unknown key, ill-typed value)."""
+__all__ = ["ConfigError", "PROFILES", "RunContext", "Study", "StudyResult", "apply_overrides"]
 
 
 @dataclass
@@ -47,6 +52,7 @@ class RunContext:
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("occam"))
     figures: list[str] = field(default_factory=list)
     checkpoint_dir: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)
 
     def checkpoint(self, name: str) -> Path:
         """A checkpoint file that survives an interrupted run (removed after a successful one).
@@ -67,9 +73,11 @@ class RunContext:
         return track(iterable, description=description, total=total, quiet=self.quiet)
 
     def save_figure(self, fig: Any, name: str) -> None:
-        """Save a Matplotlib figure as ``figures/<name>.png`` and ``.svg`` and close it."""
-        import matplotlib.pyplot as plt
+        """Save a Matplotlib figure as ``figures/<name>.png`` and ``.svg`` and close it.
 
+        Build figures as ``matplotlib.figure.Figure`` objects (no pyplot): they need no
+        backend, so a study never switches a notebook's backend.
+        """
         fig_dir = self.out / "figures"
         fig_dir.mkdir(parents=True, exist_ok=True)
         # metadata=None-ish: fixed metadata keeps the files byte-stable across runs.
@@ -77,14 +85,50 @@ class RunContext:
             fig_dir / f"{name}.png", dpi=110, bbox_inches="tight", metadata={"Software": None}
         )
         fig.savefig(fig_dir / f"{name}.svg", bbox_inches="tight", metadata={"Date": None})
-        plt.close(fig)
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is not None:  # a pyplot-managed figure must be closed to free it
+            plt.close(fig)
         self.figures.append(f"figures/{name}.png")
 
-    def generator(self, offset: int = 0) -> torch.Generator:
-        """A torch generator seeded from the run seed (``offset`` separates streams)."""
+    def seed_for(self, label: str, replicate: int = 0) -> int:
+        """A 63-bit seed for the stream called ``label`` in replicate ``replicate``.
+
+        One derivation for every study: ``numpy.random.SeedSequence`` over the run seed, the
+        replicate index and a BLAKE2b hash of the label, so distinct labels (anagrams
+        included) give independent streams, and replicate r of a run with ``--seed s`` is
+        the same whatever else the run does.
+        """
+        digest = hashlib.blake2b(label.encode("utf-8"), digest_size=16).digest()
+        words = [int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4)]
+        ss = np.random.SeedSequence([self.seed % 2**63, replicate, *words])
+        hi, lo = (int(w) for w in ss.generate_state(2, dtype=np.uint32))
+        return ((hi << 32) | lo) & (2**63 - 1)
+
+    def generator(self, label: str | int = 0, replicate: int = 0) -> torch.Generator:
+        """A torch CPU generator for the stream ``label`` of replicate ``replicate``.
+
+        An integer label is the older scheme (``seed * 1_000_003 + offset``), kept so that
+        results from before the labelled streams can be reproduced.
+        """
         g = torch.Generator()
-        g.manual_seed(self.seed * 1_000_003 + offset)
+        if isinstance(label, int):
+            g.manual_seed(self.seed * 1_000_003 + label)
+        else:
+            g.manual_seed(self.seed_for(label, replicate))
         return g
+
+    def rng(self, label: str, replicate: int = 0) -> np.random.Generator:
+        """A NumPy generator for the stream ``label`` of replicate ``replicate``."""
+        return np.random.default_rng(self.seed_for(label, replicate))
+
+    @contextlib.contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        """Time a stage (wall-clock seconds, added to ``timings.json``, never to metrics)."""
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - t0
 
 
 @dataclass
@@ -117,8 +161,13 @@ class Study(Generic[C]):
     claims: tuple[ClaimSpec, ...]
     run: Callable[[C, RunContext], StudyResult]
 
-    def config(self, profile: str, overrides: dict[str, str] | None = None) -> C:
-        """The profile's config with ``key=value`` overrides applied (strings, typed here)."""
+    def config(self, profile: str, overrides: dict[str, Any] | None = None) -> C:
+        """The profile's config with overrides applied.
+
+        Overrides are strings (as from ``--set key=value``, parsed to the field's type) or
+        typed Python values (``train_widths=(8, 16)``). The result is validated: a bad value
+        raises :class:`ConfigError` naming the field.
+        """
         if profile not in self.profiles:
             raise ConfigError(
                 f"unknown profile {profile!r} for study {self.name} "
@@ -127,8 +176,8 @@ class Study(Generic[C]):
         return apply_overrides(self.profiles[profile], overrides or {})
 
 
-def apply_overrides(config: C, overrides: dict[str, str]) -> C:
-    """Return a copy of dataclass ``config`` with string overrides parsed to field types."""
+def apply_overrides(config: C, overrides: dict[str, Any]) -> C:
+    """A validated copy of dataclass ``config`` with overrides (strings or typed values)."""
     assert dataclasses.is_dataclass(config) and not isinstance(config, type)
     fields = {f.name: f for f in dataclasses.fields(config)}
     hints = typing.get_type_hints(type(config))
@@ -139,8 +188,13 @@ def apply_overrides(config: C, overrides: dict[str, str]) -> C:
                 f"unknown --set key {key!r} for {type(config).__name__} "
                 f"(known: {', '.join(sorted(fields))})"
             )
-        changes[key] = parse_value(key, raw, hints[key])
-    return dataclasses.replace(config, **changes)
+        if isinstance(raw, str) and hints[key] is not str:
+            changes[key] = parse_value(key, raw, hints[key])
+        else:
+            changes[key] = coerce(raw, hints[key])
+    new = dataclasses.replace(config, **changes)
+    validate(new)  # configs built on knobs.Config have done so already; cheap to repeat
+    return new
 
 
 def parse_value(key: str, raw: str, typ: Any) -> Any:
@@ -158,7 +212,10 @@ def parse_value(key: str, raw: str, typ: Any) -> Any:
         if typ is int:
             return int(raw)
         if typ is float:
-            return float(raw)
+            value = float(raw)
+            if not np.isfinite(value):
+                raise ConfigError(f"--set {key}={raw}: must be a finite number")
+            return value
         if typ is str:
             return raw
         if origin is typing.Literal:

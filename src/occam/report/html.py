@@ -17,7 +17,12 @@ from typing import Any
 
 from occam import studies
 
-_VERDICT_COLOURS = {"holds": "#1a7f37", "fails": "#cf222e", "inconclusive": "#9a6700"}
+_VERDICT_COLOURS = {
+    "holds": "#1a7f37",
+    "fails": "#cf222e",
+    "inconclusive": "#9a6700",
+    "uninformative": "#6e7781",
+}
 
 
 class ReportError(ValueError):
@@ -97,10 +102,97 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _interval(c: dict[str, Any]) -> str:
+    iv = c.get("interval")
+    if not iv or iv[0] is None:
+        return ""
+    n = len(c.get("replicates") or [])
+    missing = f", {c['missing']} missing" if c.get("missing") else ""
+    return (
+        f"<div class='iv'>95% [{html.escape(_fmt(iv[0]))}, {html.escape(_fmt(iv[1]))}]"
+        f" · n = {n}{missing}</div>"
+    )
+
+
+def _dots(c: dict[str, Any], span: tuple[float, float] | None = None) -> str:
+    """An inline SVG strip: replicate values as dots, the interval as a bar, the threshold
+    as a dashed line (red side: where the test fails)."""
+    values = [float(v) for v in (c.get("replicates") or []) if v is not None]
+    if not values:
+        return ""
+    lo, hi = span if span is not None else _span([c])
+    width, height, pad = 150.0, 18.0, 6.0
+
+    def x(v: float) -> float:
+        return pad + (width - 2 * pad) * (v - lo) / (hi - lo)
+
+    parts = [f"<svg class='dots' width='{width:.0f}' height='{height:.0f}' role='img'>"]
+    iv = c.get("interval")
+    if iv and iv[0] is not None:
+        parts.append(
+            f"<rect x='{x(iv[0]):.1f}' y='7' width='{max(x(iv[1]) - x(iv[0]), 1.0):.1f}' "
+            "height='4' fill='#8c959f'/>"
+        )
+    for t in _thresholds(c):
+        parts.append(
+            f"<line x1='{x(t):.1f}' x2='{x(t):.1f}' y1='1' y2='17' stroke='#cf222e' "
+            "stroke-dasharray='2,2'/>"
+        )
+    for v in values:
+        parts.append(
+            f"<circle class='rep' cx='{x(v):.1f}' cy='9' r='3' fill='#0969da' fill-opacity='0.7'/>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _thresholds(c: dict[str, Any]) -> list[float]:
+    t = c.get("threshold")
+    if c.get("comparator") == "is_true":
+        return [0.5]
+    if isinstance(t, list):
+        return [float(v) for v in t]
+    if isinstance(t, int | float):
+        return [float(t)]
+    return []
+
+
+def _span(items: list[dict[str, Any]]) -> tuple[float, float]:
+    pts: list[float] = []
+    for c in items:
+        pts += [float(v) for v in (c.get("replicates") or []) if v is not None]
+        pts += _thresholds(c)
+    lo, hi = (min(pts), max(pts)) if pts else (0.0, 1.0)
+    if hi - lo < 1e-300 or hi == lo:
+        lo, hi = lo - 0.5 * (abs(lo) or 1.0), hi + 0.5 * (abs(hi) or 1.0)
+    margin = 0.08 * (hi - lo)
+    return lo - margin, hi + margin
+
+
+def _control_cell(c: dict[str, Any], span: tuple[float, float]) -> str:
+    ctl = c.get("control")
+    if not ctl:
+        return "<td class='control'><i>no control</i></td>"
+    colour = _VERDICT_COLOURS.get(ctl.get("verdict", ""), "#57606a")
+    detail = (
+        f"<div class='detail'>{html.escape(str(ctl['detail']))}</div>" if ctl.get("detail") else ""
+    )
+    return (
+        "<td class='control'>"
+        f"<b>{html.escape(str(ctl.get('name', '')))}</b>"
+        f"<div class='src'>{html.escape(str(ctl.get('description', '')))}</div>"
+        f"<div class='num'>{html.escape(_fmt(ctl.get('measured')))}</div>"
+        f"{_interval(ctl)}{_dots({**c, **ctl}, span)}"
+        f"<span class='cverdict' style='background:{colour}'>"
+        f"control {html.escape(str(ctl.get('verdict')))}</span>{detail}</td>"
+    )
+
+
 def _claims_table(runs: list[RunRecord]) -> str:
     rows = []
     for run in runs:
         for c in run.claims:
+            span = _span([c, {**c, **(c.get("control") or {})}])
             colour = _VERDICT_COLOURS.get(c.get("verdict", ""), "#57606a")
             unit = f"<div class='src'>{html.escape(str(c['unit']))}</div>" if c.get("unit") else ""
             detail = (
@@ -115,16 +207,22 @@ def _claims_table(runs: list[RunRecord]) -> str:
                 f"<td>{html.escape(str(c.get('statement', '')))}"
                 f"<div class='src'>{html.escape(str(c.get('source', '')))}</div>{detail}</td>"
                 f"<td>{html.escape(_fmt(c.get('paper_value')))}</td>"
-                f"<td class='num'><b>{html.escape(_fmt(c.get('measured')))}</b>{unit}</td>"
-                f"<td><code>{html.escape(str(c.get('test', '')))}</code></td>"
+                f"<td class='num'><b>{html.escape(_fmt(c.get('measured')))}</b>{unit}"
+                f"{_interval(c)}{_dots(c, span)}</td>"
+                f"<td><code>{html.escape(str(c.get('test', '')))}</code>"
+                f"<div class='src'>replicate: {html.escape(str(c.get('replicate', 'seed')))}"
+                f", {html.escape(str(c.get('aggregate', 'mean')))}</div></td>"
+                f"{_control_cell(c, span)}"
                 f"<td class='verdict' style='background:{colour}'>"
                 f"{html.escape(str(c.get('verdict')))}</td>"
                 "</tr>"
             )
     return (
         "<table id='claims' class='claims'><thead><tr><th>study</th><th>claim</th>"
-        "<th>statement (source)</th><th>paper</th><th>measured</th><th>test</th>"
-        "<th>verdict</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        "<th>statement (source)</th><th>paper</th><th>measured (95% interval, replicates)</th>"
+        "<th>test</th><th>negative control</th><th>verdict</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
     )
 
 
@@ -183,7 +281,10 @@ h1{margin-bottom:.2rem} .sub{color:#57606a;margin-top:0}
 table{border-collapse:collapse;width:100%;margin:1rem 0;font-size:.9rem}
 th,td{border:1px solid #d0d7de;padding:.35rem .5rem;vertical-align:top;text-align:left}
 th{background:#f6f8fa} td.num{font-variant-numeric:tabular-nums;min-width:6em}
-table.claims td:nth-child(3){width:38%} .detail{font-size:.8rem;color:#1f2328;margin-top:.2rem}
+table.claims td:nth-child(3){width:30%} .iv{font-size:.8rem;color:#57606a}
+td.control{font-size:.85rem;min-width:12em} svg.dots{display:block;margin-top:.2rem}
+.cverdict{color:#fff;font-size:.75rem;padding:0 .3rem;border-radius:3px}
+.detail{font-size:.8rem;color:#1f2328;margin-top:.2rem}
 td.verdict{color:#fff;font-weight:600;text-align:center}
 .src{color:#57606a;font-size:.8rem;margin-top:.2rem}
 .meta{color:#57606a;font-size:.85rem}
@@ -212,8 +313,12 @@ def build_report(results_dir: Path) -> Path:
     body = (
         "<h1>occam report</h1>"
         f"<p class='sub'>{len(runs)} stud{'y' if len(runs) == 1 else 'ies'}; claims: {summary}. "
-        "Each claim's test was fixed in code before the run; the verdict is computed from "
-        "the measured value.</p>"
+        "Each claim's test was fixed in code before the run. Its verdict comes from "
+        "replicates: <b>holds</b> when the whole 95% interval passes the test, <b>fails</b> "
+        "when the whole interval fails it, <b>inconclusive</b> otherwise, and "
+        "<b>uninformative</b> when the negative control (the same measurement where the "
+        "claim must not hold) passes the test too. Dots are replicates, the grey bar the "
+        "interval, the dashed red line the threshold.</p>"
         "<h2>Claims</h2>" + _claims_table(runs) + "".join(_section(r, results_dir) for r in runs)
     )
     page = (
