@@ -165,3 +165,85 @@ def test_data_verify_and_errors(tmp_path):
     corrupt = invoke("--data-dir", str(tmp_path), "data", "verify", "mnist")
     assert corrupt.exit_code == 2
     assert "t10k-labels-idx1-ubyte.gz" in corrupt.output
+
+
+def test_config_command_lists_every_knob(toy_registry):
+    result = invoke("config", "toy", "--profile", "smoke")
+    assert result.exit_code == 0, result.output
+    for name in ("n", "scale", "kind", "widths", "replicates"):
+        assert name in result.output
+    assert "sample size" in result.output and "> 0" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["run", "toy", "--set", "n=0"], "n=0: must be > 0"),
+        (["run", "toy", "--set", "n=-5"], "n=-5: must be > 0"),
+        (["run", "toy", "--set", "scale=nan"], "must be a finite number"),
+        (["run", "toy", "--set", "widths="], "widths=(): must be non-empty"),
+        (["run"], "missing STUDY"),
+        (["config", "toy", "--profile", "huge"], "unknown profile 'huge'"),
+    ],
+)
+def test_bad_values_are_one_line_exit_2(toy_registry, tmp_path, args, fragment):
+    result = invoke(
+        *args, *(["--out", str(tmp_path / "res"), "--quiet"] if args[0] == "run" else [])
+    )
+    assert result.exit_code == 2, result.output
+    assert fragment in error_line(result)
+    assert leftovers(tmp_path) == []
+
+
+def test_run_with_saved_config_reruns_exactly(toy_registry, tmp_path):
+    first = invoke(
+        "run",
+        "toy",
+        "--profile",
+        "smoke",
+        "--seed",
+        "7",
+        "--set",
+        "n=33",
+        "--out",
+        str(tmp_path / "a"),
+        "--quiet",
+    )
+    assert first.exit_code == 0, first.output
+    again = invoke(
+        "run",
+        "--config",
+        str(tmp_path / "a" / "config.json"),
+        "--out",
+        str(tmp_path / "b"),
+        "--quiet",
+    )
+    assert again.exit_code == 0, again.output
+    for f in ("metrics.json", "claims.json"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+    saved = json.loads((tmp_path / "b" / "config.json").read_text())
+    assert saved["seed"] == 7 and saved["config"]["n"] == 33 and saved["profile"] == "smoke"
+
+
+@pytest.mark.parametrize(
+    "content", ["{not json", '{"study": "toy"}', '{"study": "toy", "config": {"n": -1}}']
+)
+def test_bad_saved_config_is_one_line_exit_2(toy_registry, tmp_path, content):
+    path = tmp_path / "config.json"
+    path.write_text(content)
+    result = invoke("run", "--config", str(path), "--out", str(tmp_path / "res"), "--quiet")
+    assert result.exit_code == 2, result.output
+    assert "--config" in error_line(result)
+    assert not (tmp_path / "res").exists()
+
+
+def test_claims_json_has_interval_replicates_and_control(toy_registry, tmp_path):
+    result = invoke("run", "toy", "--profile", "smoke", "--out", str(tmp_path / "r"), "--quiet")
+    assert result.exit_code == 0, result.output
+    (claim,) = json.loads((tmp_path / "r" / "claims.json").read_text())["claims"]
+    assert len(claim["replicates"]) == 3 and len(claim["interval"]) == 2
+    assert claim["interval"][0] <= claim["measured"] <= claim["interval"][1]
+    assert claim["control"]["name"] == "shifted samples"
+    assert claim["control"]["verdict"] == "fails" and claim["verdict"] == "holds"
+    timings = json.loads((tmp_path / "r" / "timings.json").read_text())
+    assert "sample" in timings

@@ -224,4 +224,6 @@ def _run_study(
     else:
         os.replace(staging, out)
     shutil.rmtree(checkpoints, ignore_errors=True)
+    result.out = out
+    result.figures = list(ctx.figures)
     return result

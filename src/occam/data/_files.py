@@ -233,8 +233,9 @@ def gunzip(path: Path) -> bytes:
         return f.read()
 
 
-def problem(path: Path, fs: FileSpec) -> str | None:
-    """What is wrong with ``path`` as file ``fs`` (a short phrase), or ``None`` if it is good."""
+def file_defect(path: Path, fs: FileSpec) -> str | None:
+    """What is wrong with ``path`` as file ``fs`` (checksum, readability, archive layout; a
+    short phrase), or ``None`` if it is good."""
     try:
         if fs.check == "gunzip":
             digest = hashlib.sha256()
@@ -253,8 +254,8 @@ def problem(path: Path, fs: FileSpec) -> str | None:
         return f"cannot be read ({type(err).__name__}: {err})"
 
 
-def data_problem(data: bytes, fs: FileSpec) -> str | None:
-    """Like :func:`problem` for content already decompressed in memory (``check="gunzip"``)."""
+def content_defect(data: bytes, fs: FileSpec) -> str | None:
+    """Like :func:`file_defect` for content already decompressed in memory (``check="gunzip"``)."""
     return _compare(
         hashlib.sha256(data).hexdigest(), fs.sha256, "sha256 of the decompressed content"
     )
@@ -361,7 +362,7 @@ def check_local(path: Path, fs: FileSpec, dataset: str, use_cache: bool = True) 
     """
     if use_cache and _is_known_good(path, fs):
         return
-    what = problem(path, fs)
+    what = file_defect(path, fs)
     if what is not None:
         raise DataError(corrupt_message(path, dataset, what))
     remember_good(path, fs)
@@ -475,7 +476,7 @@ def download(spec: DatasetSpec, fs: FileSpec, quiet: bool = False) -> Path:
             except DownloadFailed as err:
                 failures.append(str(err))
                 continue
-            what = problem(tmp, fs)
+            what = file_defect(tmp, fs)
             if what is not None:
                 raise DataError(
                     f"downloaded {url} but its {what}; the download or the mirror is corrupt "
