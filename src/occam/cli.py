@@ -46,6 +46,18 @@ ThreadsOpt = Annotated[
         "use several cores do so with worker processes).",
     ),
 ]
+FreshOpt = Annotated[
+    bool,
+    typer.Option(
+        "--fresh", help="Discard the checkpoints of an interrupted run instead of resuming it."
+    ),
+]
+WaitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--wait", help="If another run is writing the same --out, wait for it instead of failing."
+    ),
+]
 DataDirOpt = Annotated[
     Path | None,
     typer.Option(
@@ -146,6 +158,14 @@ def _device(device: str) -> Any:
         raise fail(str(exc)) from None
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived during a run (raised from the signal handler, like KeyboardInterrupt)."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
 def _run_one(
     study: Any,
     config: Any,
@@ -155,10 +175,24 @@ def _run_one(
     device: Any,
     quiet: bool,
     threads: int,
+    fresh: bool = False,
+    wait: bool = False,
 ) -> Any:
-    from occam.data import DataError
-    from occam.results import OutputError, run_study
+    """Run one study; every user-facing fault becomes one line and a documented exit code.
 
+    Exit codes: 2 bad input, busy output folder, unreadable checkpoint, missing or corrupt
+    data, full disk; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM). An interrupted run
+    leaves its finished chunks checkpointed and no results folder half-written.
+    """
+    import errno
+    import signal
+
+    from occam.data import DataError
+    from occam.executors import CheckpointMismatch
+    from occam.results import OutputBusy, OutputError, run_study
+
+    resume = "finished work is checkpointed; run the same command again to resume"
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return run_study(
             study,
@@ -169,11 +203,32 @@ def _run_one(
             device=device,
             quiet=quiet,
             threads=threads,
+            fresh=fresh,
+            wait=wait,
         )
+    except OutputBusy as exc:
+        raise fail(str(exc)) from None
+    except CheckpointMismatch as exc:
+        raise fail(f"{exc} (or rerun with --fresh to discard the checkpoints)") from None
     except (OutputError, PermissionError) as exc:
         raise fail(f"cannot write results: {exc}") from None
     except DataError as exc:
         raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted: {resume}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=130) from None
+    except Terminated:
+        err_console.print(f"terminated: {resume}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=143) from None
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise fail(
+                f"disk full while writing ({exc.filename or out}); the previous results "
+                "folder and the checkpoints are intact; free some space and rerun"
+            ) from None
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 _COLOURS = {"holds": "green", "fails": "red", "inconclusive": "yellow", "uninformative": "dim"}
@@ -250,6 +305,8 @@ def run(
     quiet: QuietOpt = False,
     threads: ThreadsOpt = 1,
     data_dir: DataDirOpt = None,
+    fresh: FreshOpt = False,
+    wait: WaitOpt = False,
 ) -> None:
     """Run one study and write its results folder (config, metrics, claims, figures, log).
 
@@ -269,7 +326,7 @@ def run(
     dev = _device(device)
     out = out or Path("results") / study.name
     t0 = time.perf_counter()
-    result = _run_one(study, config, profile, seed, out, dev, quiet, threads)
+    result = _run_one(study, config, profile, seed, out, dev, quiet, threads, fresh, wait)
     _print_claims(result.claims)
     console.print(f"results in {out} ({time.perf_counter() - t0:.0f} s)", highlight=False)
 
@@ -319,6 +376,8 @@ def reproduce(
     quiet: QuietOpt = False,
     threads: ThreadsOpt = 1,
     data_dir: DataDirOpt = None,
+    fresh: FreshOpt = False,
+    wait: WaitOpt = False,
 ) -> None:
     """Run every study, then build report.html."""
     from occam.report import build_report
@@ -337,7 +396,9 @@ def reproduce(
     for study, config in planned:
         console.rule(f"{study.name} ({profile})")
         t0 = time.perf_counter()
-        result = _run_one(study, config, profile, seed, out / study.name, dev, quiet, threads)
+        result = _run_one(
+            study, config, profile, seed, out / study.name, dev, quiet, threads, fresh, wait
+        )
         all_claims.extend(result.claims)
         console.print(f"{study.name}: {time.perf_counter() - t0:.0f} s", highlight=False)
     report = build_report(out)

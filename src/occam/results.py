@@ -39,6 +39,10 @@ class OutputError(OSError):
     """The output folder cannot be written."""
 
 
+class OutputBusy(OutputError):
+    """Another run is writing the same results folder right now."""
+
+
 def check_writable(out: Path) -> None:
     """Raise :class:`OutputError` unless ``out`` could be created and written (creates nothing)."""
     probe = out.resolve()
@@ -125,8 +129,15 @@ def run_study(
     device: torch.device,
     quiet: bool = False,
     threads: int | None = None,
+    fresh: bool = False,
+    wait: bool = False,
 ) -> StudyResult:
     """Run ``study`` with ``config`` and write its results folder at ``out`` atomically.
+
+    One writer per results folder: a lock (``.NAME.lock`` beside it) is held for the whole
+    run, so a second run on the same ``out`` raises :class:`OutputBusy` (or waits for the
+    first with ``wait=True``) instead of deleting the first one's staging folder.
+    fresh: discard this folder's checkpoints first (otherwise an interrupted run resumes).
 
     threads: torch intra-op threads for this process during the run (None leaves torch's
     setting); the previous setting is restored afterwards. One thread per process is the
@@ -134,14 +145,29 @@ def run_study(
     throughput of one (measured with torch 2.13, MKL); studies that want both cores use a
     process pool.
     """
+    from filelock import FileLock, Timeout
+
     check_writable(out)
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(out.parent / f".{out.name}.lock"))
+    try:
+        lock.acquire(timeout=-1 if wait else 0)
+    except Timeout:
+        raise OutputBusy(
+            f"{out} is being written by another occam run; wait for it, choose another "
+            "--out, or pass --wait"
+        ) from None
     previous_threads = torch.get_num_threads()
     if threads is not None:  # set once, here; studies never change it
         torch.set_num_threads(max(1, threads))
     try:
+        if fresh:
+            shutil.rmtree(out.parent / f".{out.name}.checkpoints", ignore_errors=True)
         return _run_study(study, config, profile, seed, out, device, quiet)
     finally:
         torch.set_num_threads(previous_threads)
+        lock.release()
 
 
 def _run_study(
@@ -153,9 +179,8 @@ def _run_study(
     device: torch.device,
     quiet: bool,
 ) -> StudyResult:
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    for stale in out.parent.glob(f".{out.name}.partial-*"):  # left by a killed run
+    # The caller holds this folder's lock, so any staging folder of it is a dead run's.
+    for stale in out.parent.glob(f".{out.name}.partial-*"):
         shutil.rmtree(stale, ignore_errors=True)
     staging = out.parent / f".{out.name}.partial-{os.getpid()}"
     staging.mkdir()

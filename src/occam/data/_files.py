@@ -26,6 +26,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import zlib
@@ -393,7 +394,29 @@ def missing_message(spec: DatasetSpec, names: list[str], roots: list[Path], why:
 
 
 class DownloadFailed(Exception):
-    """No address of a file could be fetched (network down, HTTP error, no address)."""
+    """No address of a file could be fetched (network down, HTTP error, no address).
+
+    retryable: a dropped or refused connection or a server error (worth another try); not
+    an HTTP 4xx answer, which will not change.
+    """
+
+    def __init__(self, message: str, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+def _retries() -> tuple[int, float]:
+    """Attempts per address and the first back-off in seconds (doubling after each try).
+
+    ``OCCAM_DOWNLOAD_ATTEMPTS`` (default 4) and ``OCCAM_DOWNLOAD_BACKOFF`` (default 2 s)
+    override them.
+    """
+    try:
+        attempts = max(1, int(os.environ.get("OCCAM_DOWNLOAD_ATTEMPTS", "4")))
+        backoff = max(0.0, float(os.environ.get("OCCAM_DOWNLOAD_BACKOFF", "2")))
+    except ValueError:
+        attempts, backoff = 4, 2.0
+    return attempts, backoff
 
 
 def _progress_disabled(quiet: bool) -> bool:
@@ -440,17 +463,23 @@ def _fetch_url(url: str, dest: Path, label: str, quiet: bool) -> None:
                     received += len(chunk)
                     progress.update(task, advance=len(chunk))
             if total is not None and received != total:
-                raise DownloadFailed(f"{url}: incomplete, got {received} of {total} bytes")
+                raise DownloadFailed(
+                    f"{url}: incomplete, got {received} of {total} bytes", retryable=True
+                )
+    except urllib.error.HTTPError as err:
+        raise DownloadFailed(f"{url}: HTTP {err.code} {err.reason}", err.code >= 500) from err
     except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError) as err:
         reason = getattr(err, "reason", None) or err
-        raise DownloadFailed(f"{url}: {reason}") from err
+        raise DownloadFailed(f"{url}: {reason}", retryable=True) from err
 
 
 def download(spec: DatasetSpec, fs: FileSpec, quiet: bool = False) -> Path:
     """Download ``fs`` into ``<cache>/<folder>/``, check it, and return its path.
 
     The bytes go to a temporary file in the target folder which is checked and then renamed
-    into place (``os.replace``), so the cache never holds a partial or unchecked file.
+    into place (``os.replace``), so the cache never holds a partial or unchecked file. A
+    dropped connection is retried a bounded number of times with doubling back-off
+    (:func:`_retries`).
     Raises :class:`DownloadFailed` when no URL could be fetched and :class:`DataError` when
     the downloaded content fails its check.
     """
@@ -466,15 +495,27 @@ def download(spec: DatasetSpec, fs: FileSpec, quiet: bool = False) -> Path:
     if not urls:
         raise DownloadFailed(f"{fs.name} has no download address")
     failures: list[str] = []
+    attempts, backoff = _retries()
     for url in urls:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{fs.name}.", suffix=".part", dir=folder)
         os.close(fd)
         tmp = Path(tmp_name)
         try:
-            try:
-                _fetch_url(url, tmp, f"{spec.name}/{fs.name}", quiet)
-            except DownloadFailed as err:
-                failures.append(str(err))
+            error: DownloadFailed | None = None
+            for attempt in range(attempts):  # a dropped connection is retried, with back-off
+                if attempt:
+                    time.sleep(backoff * 2 ** (attempt - 1))
+                try:
+                    _fetch_url(url, tmp, f"{spec.name}/{fs.name}", quiet)
+                    error = None
+                    break
+                except DownloadFailed as err:
+                    error = err
+                    if not err.retryable:
+                        break
+            if error is not None:
+                tries = f" (after {attempts} attempts)" if error.retryable else ""
+                failures.append(f"{error}{tries}")
                 continue
             what = file_defect(tmp, fs)
             if what is not None:
