@@ -250,3 +250,16 @@ def test_claims_json_has_interval_replicates_and_control(toy_registry, tmp_path)
     assert claim["control"]["verdict"] == "fails" and claim["verdict"] == "holds"
     timings = json.loads((tmp_path / "r" / "timings.json").read_text())
     assert "sample" in timings
+
+
+def test_json_is_strict_and_csv_keeps_full_precision(tmp_path):
+    from occam.results import write_json, write_table
+
+    write_json(tmp_path / "m.json", {"a": float("inf"), "b": [1.0, float("nan")], "c": 0.1})
+    text = (tmp_path / "m.json").read_text()
+    assert "Infinity" not in text and "NaN" not in text
+    loaded = json.loads(text)
+    assert loaded["a"] is None and loaded["b"] == [1.0, None] and loaded["c"] == 0.1
+    assert loaded["nonfinite"] == {"a": "inf", "b.1": "nan"}
+    write_table(tmp_path / "t.csv", [{"x": 1 / 3, "y": 2}])
+    assert (tmp_path / "t.csv").read_text().splitlines()[1] == f"{1 / 3!r},2"

@@ -32,6 +32,8 @@ def test_report_has_claims_table_figures_and_reading(tmp_path):
     assert page.count("toy.mean_small") == 2
     assert "figures/histogram.png" in page and "The mean is small." in page
     assert "table: summary" in page
+    assert "id='run-toy'" in page and "id='run-toy-b'" in page  # unique ids, by folder
+    assert "toy (toy-b)" in page
     assert "shifted samples" in page and "control fails" in page and "95% [" in page
 
 

@@ -89,8 +89,24 @@ def _parse_sets(sets: list[str]) -> dict[str, str]:
     return overrides
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        import occam
+
+        console.print(f"occam {occam.__version__}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
-def _main(data_dir: DataDirOpt = None) -> None:
+def _main(
+    data_dir: DataDirOpt = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
     _use_data_dir(data_dir)
 
 

@@ -62,12 +62,17 @@ def check_writable(out: Path) -> None:
         raise OutputError(f"output folder {out}: exists and is not a folder")
 
 
-def git_commit() -> str | None:
-    """The git commit of the source tree occam runs from, when there is one."""
+def git_commit(describe: bool = False) -> str | None:
+    """The git commit of the source tree occam runs from, when there is one.
+
+    describe: ``git describe --always --dirty`` instead (a ``-dirty`` suffix marks
+    uncommitted changes).
+    """
     here = Path(occam.__file__).resolve().parent
+    args = ["git", "describe", "--always", "--dirty"] if describe else ["git", "rev-parse", "HEAD"]
     try:
         res = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
+            args,
             cwd=here,
             capture_output=True,
             text=True,
@@ -80,10 +85,35 @@ def git_commit() -> str | None:
 
 
 def write_json(path: Path, obj: Any) -> None:
-    """Write ``obj`` as stable, sorted, indented JSON (atomically: temp file then rename)."""
+    """Write ``obj`` as strict, stable, sorted, indented JSON (atomically: temp then rename).
+
+    Strict: NaN and infinities are not JSON, so they are written as ``null``; when ``obj`` is
+    a dict, a top-level ``"nonfinite"`` entry maps each such value's path (``a.b.0``) to what
+    it was (``"nan"``, ``"inf"``, ``"-inf"``).
+    """
+    ready = json_ready(obj)
+    found: dict[str, str] = {}
+    clean = _strict(ready, "", found)
+    if found and isinstance(clean, dict):
+        clean["nonfinite"] = found
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(json_ready(obj), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        text = json.dumps(clean, indent=2, sort_keys=True, allow_nan=False) + "\n"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _strict(obj: Any, where: str, found: dict[str, str]) -> Any:
+    if isinstance(obj, float) and not np.isfinite(obj):
+        found[where or "."] = "nan" if obj != obj else ("inf" if obj > 0 else "-inf")
+        return None
+    if isinstance(obj, dict):
+        return {k: _strict(v, f"{where}.{k}" if where else str(k), found) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_strict(v, f"{where}.{i}" if where else str(i), found) for i, v in enumerate(obj)]
+    return obj
 
 
 def write_table(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -102,7 +132,7 @@ def write_table(path: Path, rows: list[dict[str, Any]]) -> None:
 
 def _cell(value: Any) -> Any:
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return repr(value)  # full precision: the shortest string that reads back exactly
     return value
 
 
@@ -213,6 +243,7 @@ def _run_study(
                 "device": str(device),
                 "occam_version": occam.__version__,
                 "git_commit": git_commit(),
+                "git_describe": git_commit(describe=True),
                 "torch_version": torch.__version__,
                 "python": platform.python_version(),
                 "torch_threads": torch.get_num_threads(),

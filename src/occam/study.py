@@ -273,6 +273,4 @@ def json_ready(obj: Any) -> Any:
         return int(obj)
     if isinstance(obj, np.floating):
         return float(obj)
-    if isinstance(obj, float) and obj != obj:  # NaN is not valid JSON
-        return None
     return obj
