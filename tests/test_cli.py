@@ -90,6 +90,7 @@ def test_run_writes_a_complete_folder(toy_registry, tmp_path):
     assert {"config.json", "metrics.json", "claims.json", "figures", "run.log"} <= names
     assert (out / "figures" / "histogram.png").stat().st_size > 0
     assert (out / "figures" / "histogram.svg").stat().st_size > 0
+    assert (out / "figures" / "histogram.pdf").read_bytes().startswith(b"%PDF")
     config = json.loads((out / "config.json").read_text())
     assert config["seed"] == 0 and config["profile"] == "smoke"
     assert config["config"]["n"] == 10 and config["occam_version"]

@@ -11,6 +11,10 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pandas as pd
+
     from occam.study import StudyResult
 
 
@@ -19,3 +23,10 @@ def run(study: str, profile: str = "quick", seed: int = 0, **kwargs: Any) -> Stu
     from occam.api import run as _run
 
     return _run(study, profile, seed, **kwargs)
+
+
+def load_runs(paths: str | Path | list[str | Path]) -> pd.DataFrame:
+    """Results folders as one DataFrame; see :func:`occam.runs.load_runs`."""
+    from occam.runs import load_runs as _load
+
+    return _load(paths)

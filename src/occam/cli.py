@@ -423,6 +423,129 @@ def reproduce(
     console.print(f"report: {report} (total {time.perf_counter() - t_all:.0f} s)", highlight=False)
 
 
+@app.command("compare")
+def compare(
+    run_a: Annotated[Path, typer.Argument(metavar="RUN_A", help="A results folder.")],
+    run_b: Annotated[Path, typer.Argument(metavar="RUN_B", help="Another results folder.")],
+    metrics: Annotated[
+        int, typer.Option(help="Show at most this many differing metrics (0: none).")
+    ] = 20,
+) -> None:
+    """Two runs side by side: each claim's value, interval and verdict in both, flagged where
+    the verdicts differ or the intervals do not overlap; then the metrics that differ."""
+    from occam.runs import RunsError, compare_runs, find_runs
+
+    try:
+        found_a, found_b = find_runs([run_a]), find_runs([run_b])
+    except RunsError as exc:
+        raise fail(str(exc)) from None
+    if len(found_a) != 1 or len(found_b) != 1:
+        raise fail("RUN_A and RUN_B must each be one results folder (with a claims.json)")
+    a, b = found_a[0], found_b[0]
+    claims, diffs = compare_runs(a, b)
+    table = Table(show_header=True, header_style="bold", title=f"{a.path}  vs  {b.path}")
+    for col in ("claim", "A [95%]", "A verdict", "B [95%]", "B verdict", "flag"):
+        table.add_column(col)
+    for c in claims:
+        cells = []
+        for side in (c.a, c.b):
+            if side is None:
+                cells += ["—", "—"]
+            else:
+                iv = side.get("interval")
+                cells += [
+                    _value(side.get("measured"), tuple(iv) if iv else None),
+                    f"[{_COLOURS.get(side.get('verdict', ''), 'white')}]{side.get('verdict')}[/]",
+                ]
+        table.add_row(c.id, *cells, f"[bold red]{c.flag}[/]" if c.flag else "")
+    console.print(table)
+    flagged = sum(1 for c in claims if c.flag)
+    console.print(
+        f"{flagged} of {len(claims)} claims differ beyond their intervals or verdicts; "
+        f"{len(diffs)} metrics differ",
+        highlight=False,
+    )
+    if diffs and metrics > 0:
+        mt = Table(show_header=True, header_style="bold")
+        for col in ("metric", "A", "B"):
+            mt.add_column(col)
+        for key, va, vb in diffs[:metrics]:
+            mt.add_row(key, f"{va:.6g}", f"{vb:.6g}")
+        console.print(mt)
+
+
+@app.command("sweep")
+def sweep(
+    study_name: Annotated[str, typer.Argument(metavar="STUDY", help="Study name (occam list).")],
+    over: Annotated[
+        list[str],
+        typer.Option(
+            "--over",
+            help="A knob and its values, key=v1,v2,v3 (for list-valued knobs separate the "
+            "values with |: widths=8,16|32,64). Repeat for a grid.",
+        ),
+    ],
+    profile: Annotated[str, typer.Option(help="smoke, quick or full.")] = "quick",
+    seed: Annotated[int, typer.Option(help="Base seed of every point.")] = 0,
+    out: Annotated[
+        Path | None, typer.Option(help="Sweep folder. Default: results/sweep-<study>.")
+    ] = None,
+    claims: Annotated[
+        str, typer.Option(help="Claim ids to plot against the first swept knob (default all).")
+    ] = "",
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Fixed overrides for every point: key=value (repeatable)."),
+    ] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    quiet: QuietOpt = False,
+    threads: ThreadsOpt = 1,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Run a study over a grid of knob values into one folder: a results folder per point,
+    sweep.csv (every point × claim) and sweep.png (the chosen claims against the first swept
+    knob), then the report. Every point's config is checked before anything runs."""
+    from occam.report import build_report
+    from occam.results import write_table
+    from occam.runs import parse_over, point_name, sweep_figure, sweep_points, sweep_table
+
+    set_quiet(quiet)
+    _use_data_dir(data_dir)
+    try:
+        axes = parse_over(over)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    points = sweep_points(axes)
+    fixed = set_ or []
+    planned = []
+    for point in points:
+        sets = fixed + [f"{k}={v}" for k, v in point.items()]
+        study, config = _validate_run_args(study_name, profile, sets)
+        planned.append((point, study, config))
+    chosen = [c for c in claims.split(",") if c]
+    known = {spec.id for spec in planned[0][1].claims}
+    unknown = [c for c in chosen if c not in known]
+    if unknown:
+        raise fail(f"--claims: unknown claim {unknown[0]!r} of {planned[0][1].name}")
+    dev = _device(device)
+    root = out or Path("results") / f"sweep-{planned[0][1].name}"
+    done = []
+    for i, (point, study, config) in enumerate(planned):
+        console.rule(f"{study.name} {point_name(point)} ({i + 1}/{len(planned)})")
+        folder = root / point_name(point)
+        _run_one(study, config, profile, seed, folder, dev, quiet, threads)
+        done.append((point, folder))
+    rows = sweep_table(done)
+    write_table(root / "sweep.csv", rows)
+    fig = sweep_figure(rows, axes[0][0], chosen)
+    for ext in ("png", "svg", "pdf"):
+        fig.savefig(root / f"sweep.{ext}", dpi=110, bbox_inches="tight")
+    report = build_report(root)
+    console.print(
+        f"sweep: {root / 'sweep.csv'}, {root / 'sweep.png'}, report {report}", highlight=False
+    )
+
+
 @app.command("report")
 def report(
     results_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A results folder.")] = Path(

@@ -73,7 +73,7 @@ class RunContext:
         return track(iterable, description=description, total=total, quiet=self.quiet)
 
     def save_figure(self, fig: Any, name: str) -> None:
-        """Save a Matplotlib figure as ``figures/<name>.png`` and ``.svg`` and close it.
+        """Save a Matplotlib figure as ``figures/<name>.png``, ``.svg`` and ``.pdf``; close it.
 
         Build figures as ``matplotlib.figure.Figure`` objects (no pyplot): they need no
         backend, so a study never switches a notebook's backend.
@@ -85,6 +85,7 @@ class RunContext:
             fig_dir / f"{name}.png", dpi=110, bbox_inches="tight", metadata={"Software": None}
         )
         fig.savefig(fig_dir / f"{name}.svg", bbox_inches="tight", metadata={"Date": None})
+        fig.savefig(fig_dir / f"{name}.pdf", bbox_inches="tight", metadata={"CreationDate": None})
         plt = sys.modules.get("matplotlib.pyplot")
         if plt is not None:  # a pyplot-managed figure must be closed to free it
             plt.close(fig)
