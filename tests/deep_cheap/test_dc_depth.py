@@ -10,7 +10,8 @@ import torch
 
 from occam.deep_cheap import compile_polynomial
 from occam.deep_cheap import depth as dp
-from occam.deep_cheap.study import DeepCheapConfig, _depth_separation_measure
+from occam.deep_cheap.config import DeepCheapConfig
+from occam.deep_cheap.experiments import depth_separation_measure
 
 
 def _product(n: int) -> str:
@@ -129,12 +130,12 @@ def test_training_is_deterministic_and_learns() -> None:
     assert minimal == {2: 4}
 
 
-def test_depth_separation_measure() -> None:
+def testdepth_separation_measure() -> None:
     cfg = DeepCheapConfig(train_widths=(8, 16, 32, 64))
     # depth 1 never reaches: one step past the widest (a lower bound) -> holds
-    steps, detail = _depth_separation_measure({1: None, 2: 32, 4: 16}, cfg)
+    steps, detail = depth_separation_measure({1: None, 2: 32, 4: 16}, cfg)
     assert steps == 3.0 and "lower bound" in detail
-    assert _depth_separation_measure({1: 32, 4: 16}, cfg)[0] == 1.0
-    assert _depth_separation_measure({1: 16, 4: 16}, cfg)[0] == 0.0  # fails the >= 1 test
-    assert _depth_separation_measure({1: 16, 4: None}, cfg)[0] == -3.0  # deep never reaches
-    assert _depth_separation_measure({1: None, 4: None}, cfg)[0] is None  # inconclusive
+    assert depth_separation_measure({1: 32, 4: 16}, cfg)[0] == 1.0
+    assert depth_separation_measure({1: 16, 4: 16}, cfg)[0] == 0.0  # fails the >= 1 test
+    assert depth_separation_measure({1: 16, 4: None}, cfg)[0] == -3.0  # deep never reaches
+    assert depth_separation_measure({1: None, 4: None}, cfg)[0] is None  # inconclusive

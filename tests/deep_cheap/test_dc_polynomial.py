@@ -10,8 +10,9 @@ import torch
 
 from occam.deep_cheap import PolynomialError, compile_polynomial, compile_polynomials
 from occam.deep_cheap import polynomial as pl
+from occam.deep_cheap.config import FIXED_SUITE
 from occam.deep_cheap.depth import tree_copies
-from occam.deep_cheap.study import FIXED_SUITE, random_polynomial
+from occam.deep_cheap.experiments import random_polynomial
 
 EXAMPLE = "3*x1*x2*x3*x4 - 2*x1**2*x3 + x2**3 + 0.5*x4 - 1"
 
