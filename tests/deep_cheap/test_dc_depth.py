@@ -48,10 +48,10 @@ def test_rt_eq10_counts() -> None:
     assert dp.tree_copies(8) == 0 and dp.tree_copies(9) == 3 and dp.tree_copies(33) == 5
 
 
-def test_shallow_errors_match_brief_and_theory() -> None:
+def test_shallow_errors_match_prototype_and_theory() -> None:
     g = torch.Generator().manual_seed(0)
-    brief = {2: 5.3e-4, 3: 5.5e-3, 4: 5.8e-3}  # brief B.6, lambda = 0.1, b = 1 (random samples)
-    for n, ref in brief.items():
+    refs = {2: 5.3e-4, 3: 5.5e-3, 4: 5.8e-3}  # prototype, lambda = 0.1, b = 1 (random samples)
+    for n, ref in refs.items():
         net = dp.shallow_product(n, "softplus", lam=0.1, bias=1.0)
         x = torch.rand(4096, n, generator=g, dtype=torch.float64) * 2 - 1
         err = float((net(x) - x.prod(1)).abs().max())
@@ -63,8 +63,8 @@ def test_shallow_errors_match_brief_and_theory() -> None:
         assert float((net(one) - 1).abs()) == pytest.approx(lead, rel=0.1)
 
 
-def test_tree_errors_match_brief() -> None:
-    # brief B.7: n = 8, 28 neurons: 3.5e-3, 3.2e-4, 3.5e-5 at lambda = 0.1, 0.03, 0.01
+def test_tree_errors_match_prototype() -> None:
+    # prototype: n = 8, 28 neurons: 3.5e-3, 3.2e-4, 3.5e-5 at lambda = 0.1, 0.03, 0.01
     g = torch.Generator().manual_seed(0)
     x = torch.rand(100_000, 8, generator=g, dtype=torch.float64) * 2 - 1
     for lam, ref in [(0.1, 3.5e-3), (0.03, 3.2e-4), (0.01, 3.5e-5)]:

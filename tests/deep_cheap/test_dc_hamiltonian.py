@@ -50,7 +50,7 @@ def test_network_equals_bayes_posterior(dims: int) -> None:
 
 
 def test_shared_covariance_makes_logistic_enough() -> None:
-    # LDA case: with one covariance for all classes the logits are affine (brief B.2)
+    # LDA case: with one covariance for all classes the logits are affine (LTR eq. 14)
     model, *_ = _setup(2)
     shared = hm.GaussianClasses(model.priors, model.means, model.covs[:1].expand(3, 2, 2).clone())
     g = torch.Generator().manual_seed(5)

@@ -9,10 +9,25 @@ from dataclasses import dataclass
 from typing import Literal
 
 from occam.claims import ClaimSpec
+from occam.deep_cheap.gates import ACTIVATIONS
+from occam.knobs import (
+    Config,
+    ConfigError,
+    at_least,
+    between,
+    knob,
+    non_empty,
+    non_negative,
+    one_of,
+    open_unit,
+    positive,
+)
 
-BRIEF_EXAMPLE = "3*x1*x2*x3*x4 - 2*x1**2*x3 + x2**3 + 0.5*x4 - 1"
+ACTIVATION_NAMES: tuple[str, ...] = (*ACTIVATIONS, "sigmoid", "swish")
+
+EXAMPLE_POLYNOMIAL = "3*x1*x2*x3*x4 - 2*x1**2*x3 + x2**3 + 0.5*x4 - 1"
 FIXED_SUITE: tuple[str, ...] = (
-    BRIEF_EXAMPLE,
+    EXAMPLE_POLYNOMIAL,
     "x1*x2",
     "x1**2",
     "x1**8",
@@ -24,59 +39,103 @@ FIXED_SUITE: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
-class DeepCheapConfig:
+class DeepCheapConfig(Config):
     """The papers' knobs (``full`` uses RT's n = 20 for the trained experiment).
 
     Input distribution of the trained experiment: the default is RT's x ~ U[0, 2]. Then
     ∏x_i = ∏(1 + t_i), t_i ~ U[−1, 1], contains every monomial of the t_i with weight 1,
     so the high-degree terms that separate shallow from deep nets carry real variance; at
     n = 8 (``quick``) shallow nets plateau near 30% relative L1 error while depth ≥ 2
-    reaches 10%. U[0.5, 1.5] (the brief's suggestion) keeps the product O(1) but makes it
-    nearly linear, 1 + Σ t_i + …, and the depth effect much weaker at n = 8. At n = 20,
-    however, U[0, 2] gives a product with standard deviation 18 times its mean: in a
-    2000-step probe no net of depth 1–4 and width ≤ 128 got below 83% error. ``full``
-    therefore uses U[0.5, 1.5] (probe: depth 1 plateaus at 14%, depth ≥ 2 reaches 8–9%)
-    with threshold 0.1; it takes hours on a CPU.
+    reaches 10%. U[0.5, 1.5] keeps the product O(1) but makes it nearly linear,
+    1 + Σ t_i + …, and the depth effect much weaker at n = 8 (measured: no depth reached a
+    smaller width than depth 1). At n = 20, however, U[0, 2] gives a product with standard
+    deviation 18 times its mean: in a 2000-step probe no net of depth 1–4 and width ≤ 128
+    got below 83% error. ``full`` therefore uses U[0.5, 1.5] (probe: depth 1 plateaus at
+    14%, depth ≥ 2 reaches 8–9%) with threshold 0.1; it takes hours on a CPU and resumes
+    from its checkpoint when interrupted.
     """
 
-    activation: str = "softplus"  # smooth σ of the constructions: softplus/silu/gelu/tanh/logistic
-    dtype: Literal["float64", "float32"] = "float64"  # of compiler and Hamiltonian networks
+    activation: str = knob(
+        "softplus", "smooth σ of the constructions", check=one_of(*ACTIVATION_NAMES)
+    )
+    dtype: Literal["float64", "float32"] = knob(
+        "float64", "dtype of the compiler and Hamiltonian networks"
+    )
     # (1) gates: LTR eq. 11, Fig. 2
-    gate_lams: tuple[float, ...] = (1.0, 0.3, 0.1, 0.03, 0.01)  # the brief's table
-    gate_scan: int = 33  # λ values, log-spaced on [1e-4, 1], for the slope and float32 optimum
-    gate_grid: int = 201  # grid points per axis of [−1,1]²
-    slope_lam_min: float = 1e-3  # fit range of the O(λ²) slope (float64, before round-off)
-    slope_lam_max: float = 0.1
+    gate_lams: tuple[float, ...] = knob(
+        (1.0, 0.3, 0.1, 0.03, 0.01),
+        "λ values of the per-activation error table",
+        check=non_empty(between(1e-6, 10.0)),
+    )
+    gate_scan: int = knob(
+        33,
+        "λ values, log-spaced on [1e-4, 1], for the slope and float32 optimum",
+        check=at_least(3),
+    )
+    gate_grid: int = knob(201, "grid points per axis of [−1,1]²", check=at_least(3))
+    slope_lam_min: float = knob(
+        1e-3, "lower end of the O(λ²) slope fit (float64)", check=between(1e-4, 1.0)
+    )
+    slope_lam_max: float = knob(
+        0.1, "upper end of the O(λ²) slope fit (float64)", check=between(1e-4, 1.0)
+    )
     # (2) compiler: LTR Corollary, RT Thm II.1
-    poly_random: int = 12  # random sparse polynomials added to the fixed suite
-    poly_max_vars: int = 6
-    poly_max_terms: int = 5
-    poly_max_degree: int = 6
-    poly_points: int = 20000  # random test points in [−1,1]^n (plus all corners)
+    poly_random: int = knob(
+        12, "random sparse polynomials added to the fixed suite", check=non_negative
+    )
+    poly_max_vars: int = knob(6, "most variables of a random polynomial", check=between(2, 12))
+    poly_max_terms: int = knob(5, "most monomials of a random polynomial", check=between(1, 50))
+    poly_max_degree: int = knob(6, "highest degree of a random monomial", check=between(1, 16))
+    poly_points: int = knob(
+        20000, "random test points in [−1,1]^n (plus the corners)", check=positive
+    )
     # (3a) depth, constructive: LTR App. A, RT eq. 10
-    depth_n_max: int = 16
-    depth_lam: float = 0.1
-    shallow_bias: float = 1.0  # softplus needs σ^(k)(b) ≠ 0 for k ≤ n: b = 1 (brief B.6)
-    shallow_eval_max_n: int = 14  # evaluate the 2^n-wide net only up to this n
-    depth_points: int = 512  # random test points (plus up to 256 corners)
+    depth_n_max: int = knob(16, "largest n of the constructed products x1⋯xn", check=between(2, 24))
+    depth_lam: float = knob(0.1, "λ of the constructed products", check=between(1e-4, 1.0))
+    shallow_bias: float = knob(
+        1.0,
+        "bias b of the shallow products (softplus needs σ^(k)(b) ≠ 0 for k ≤ n)",
+        check=between(-4.0, 4.0),
+    )
+    shallow_eval_max_n: int = knob(
+        14, "evaluate the 2^n-wide net only up to this n", check=between(2, 20)
+    )
+    depth_points: int = knob(512, "random test points (plus up to 256 corners)", check=positive)
     # (3b) depth, trained: RT §III A, Fig. 2
-    train_n: int = 8
-    train_depths: tuple[int, ...] = (1, 2, 3, 4)
-    train_widths: tuple[int, ...] = (8, 16, 32, 64)
-    train_steps: int = 2000
-    train_batch: int = 256
-    train_lr: float = 1e-2
-    train_optimizer: Literal["adam", "adadelta"] = "adam"  # RT used AdaDelta
-    train_seeds: int = 1  # restarts per (depth, width); the best one counts
-    train_low: float = 0.0  # x ~ U[low, high]; RT: U[0, 2]
-    train_high: float = 2.0
-    train_test: int = 8192
-    error_threshold: float = 0.2  # relative L1 error defining "reaches"
+    train_n: int = knob(8, "inputs n of the trained product x1⋯xn", check=between(2, 64))
+    train_depths: tuple[int, ...] = knob(
+        (1, 2, 3, 4), "hidden layers k of the trained nets", check=non_empty(between(1, 16))
+    )
+    train_widths: tuple[int, ...] = knob(
+        (8, 16, 32, 64), "widths per hidden layer", check=non_empty(between(1, 4096))
+    )
+    train_steps: int = knob(2000, "optimiser steps per net", check=positive)
+    train_batch: int = knob(256, "mini-batch size", check=positive)
+    train_lr: float = knob(1e-2, "learning rate (Adam) or coefficient (AdaDelta)", check=positive)
+    train_optimizer: Literal["adam", "adadelta"] = knob("adam", "optimiser (RT used AdaDelta)")
+    train_seeds: int = knob(1, "restarts per (depth, width); the best one counts", check=positive)
+    train_low: float = knob(0.0, "x ~ U[low, high]; RT: U[0, 2]", check=between(-10.0, 10.0))
+    train_high: float = knob(2.0, "x ~ U[low, high]; RT: U[0, 2]", check=between(-10.0, 10.0))
+    train_test: int = knob(8192, "held-out test points", check=positive)
+    error_threshold: float = knob(
+        0.2, "relative L1 error that counts as reaching the product", check=open_unit
+    )
     # (4) Hamiltonian/softmax: LTR eq. 8, 14
-    ham_classes: int = 3
-    ham_dims: int = 2
-    ham_train: int = 2000  # samples for the logistic regression
-    ham_test: int = 20000  # held-out samples
+    ham_classes: int = knob(3, "Gaussian classes", check=between(2, 20))
+    ham_dims: int = knob(2, "input dimensions", check=between(1, 16))
+    ham_train: int = knob(2000, "training samples", check=at_least(10))
+    ham_test: int = knob(20000, "held-out samples", check=positive)
+
+    def check(self) -> None:
+        if self.slope_lam_min >= self.slope_lam_max:
+            raise ConfigError(
+                f"slope_lam_min={self.slope_lam_min:g} must be below "
+                f"slope_lam_max={self.slope_lam_max:g}"
+            )
+        if self.train_low >= self.train_high:
+            raise ConfigError(
+                f"train_low={self.train_low:g} must be below train_high={self.train_high:g}"
+            )
 
 
 PROFILES: dict[str, DeepCheapConfig] = {
@@ -128,7 +187,7 @@ GATE_LAMBDA2 = ClaimSpec(
     id="dc.gate_lambda2",
     statement="The 4-neuron multiplication gate's max error on [-1,1]^2 falls as O(lambda^2): "
     "the fitted log-log slope (float64, before round-off) is 2 +/- 0.2.",
-    source="LTR eq. 11, Fig. 2 (brief B.3)",
+    source="LTR eq. 11, Fig. 2",
     comparator="between",
     threshold=(1.8, 2.2),
     paper_value="uv[1 + O(u^2+v^2)], exact as lambda -> 0",
@@ -140,25 +199,25 @@ GATE_PRACTICAL = ClaimSpec(
     source="LTR §II C.1",
     comparator="<=",
     threshold=1e-2,
-    paper_value="reasonably good for 1/lambda ~ 10 (brief: 1.6e-3, softplus)",
+    paper_value="reasonably good for 1/lambda ~ 10 (softplus: 1.6e-3 on a 201x201 grid)",
 )
 GATE_FLOAT32 = ClaimSpec(
     id="dc.gate_float32_optimum",
     statement="In float32, round-off (~eps/lambda^2) meets truncation (~lambda^2): the best "
     "lambda of the product gate is interior, between 0.01 and 0.1.",
-    source="brief B.3 (derived, not in the papers)",
+    source="derived from LTR eq. 11 (round-off is not in the papers)",
     comparator="between",
     threshold=(0.01, 0.1),
-    paper_value="~0.03 (brief, softplus)",
+    paper_value="not in the papers; predicted (eps/T)^(1/4) ~ 0.03 for softplus",
 )
 SQUARE_GATE = ClaimSpec(
     id="dc.square_gate",
     statement="The 3-neuron squaring gate (factor 1/sigma''(b)) computes x^2 + O(x^4): max "
     "error on [-1,1] at lambda = 0.1 is at most 1e-3.",
-    source="RT Prop. II.6 proof (factor corrected, brief B.4)",
+    source="RT Prop. II.6 proof (factor corrected to 1/sigma''(b))",
     comparator="<=",
     threshold=1e-3,
-    paper_value="4.2e-4 (brief, softplus)",
+    paper_value="x^2 + O(x^4)",
 )
 COMPILER_ERROR = ClaimSpec(
     id="dc.compiler_error",

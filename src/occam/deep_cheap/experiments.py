@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import torch
@@ -19,7 +19,7 @@ from occam.deep_cheap import depth as dp
 from occam.deep_cheap import gates as gt
 from occam.deep_cheap import hamiltonian as hm
 from occam.deep_cheap import polynomial as pl
-from occam.deep_cheap.config import BRIEF_EXAMPLE, FIXED_SUITE, DeepCheapConfig
+from occam.deep_cheap.config import EXAMPLE_POLYNOMIAL, FIXED_SUITE, DeepCheapConfig
 
 T = TypeVar("T")
 Progress = Callable[[Iterable[T], str], Iterable[T]]
@@ -237,7 +237,7 @@ def compiler_suite(
     example: dict[str, Any] = {}
     xe = pl.cube_points(4, config.poly_points, g_example)
     for lam in (0.1, 0.03):
-        net = pl.compile_polynomial(BRIEF_EXAMPLE, act, lam, dtype=dtype)
+        net = pl.compile_polynomial(EXAMPLE_POLYNOMIAL, act, lam, dtype=dtype)
         example[f"error_lam_{lam}"] = pl.polynomial_error(net, xe)
     example["neurons"] = rows[0]["neurons"]
     example["neurons_squaring"] = rows[0]["neurons_squaring"]
@@ -250,7 +250,7 @@ def compiler_suite(
             (r["neurons_per_multiplication"] or 0.0) for r in rows
         ),
         "max_rt_bound_ratio": max(r["max_rt_ratio"] for r in rows),
-        "brief_example": example,
+        "example_polynomial": example,
     }
     return Measured({"compiler": metrics}, {"polynomial_suite": rows})
 
@@ -346,17 +346,55 @@ def _monotone(minimal: dict[int, int | None], widths: tuple[int, ...]) -> bool:
     return all(b <= a for a, b in zip(values, values[1:], strict=False))
 
 
+class CellStore(Protocol):
+    """Finished cells of the trained grid, kept across an interrupted run (a checkpoint)."""
+
+    def get(self, key: str) -> dict[str, Any] | None: ...
+
+    def put(self, key: str, value: dict[str, Any]) -> None: ...
+
+
+class MemoryCells:
+    """A :class:`CellStore` that forgets everything when the run ends (the default)."""
+
+    def __init__(self) -> None:
+        self.cells: dict[str, dict[str, Any]] = {}
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return self.cells.get(key)
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        self.cells[key] = value
+
+
 def trained_depth_width(
-    config: DeepCheapConfig, generator: torch.Generator, progress: Progress[int] = _no_progress
+    config: DeepCheapConfig,
+    generator_for: Callable[[str], torch.Generator],
+    cells: CellStore | None = None,
+    progress: Progress[int] = _no_progress,
 ) -> Measured:
-    """Train tanh nets of every (depth, width) on x1⋯xn; minimal width reaching the threshold."""
+    """Train tanh nets of every (depth, width) on x1⋯xn; minimal width reaching the threshold.
+
+    One cell is one depth: all its widths and restarts train together as one batched
+    network. Each cell draws from its own generator (``generator_for("depth<k>")``) and the
+    test set from ``generator_for("test")``, so a cell's numbers do not depend on which
+    cells ran before it: a run resumed from ``cells`` gives the same numbers as one that was
+    never interrupted.
+    """
+    store: CellStore = cells if cells is not None else MemoryCells()
     test_x, test_y = dp.sample_product(
-        config.train_test, config.train_n, config.train_low, config.train_high, generator
+        config.train_test,
+        config.train_n,
+        config.train_low,
+        config.train_high,
+        generator_for("test"),
     )
     results = []
     for k in progress(config.train_depths, "training nets per depth"):
-        results.append(
-            dp.train_product_nets(
+        key = f"n={config.train_n}/depth={k}"
+        done = store.get(key)
+        if done is None:
+            r = dp.train_product_nets(
                 config.train_n,
                 k,
                 config.train_widths,
@@ -369,7 +407,16 @@ def trained_depth_width(
                 optimizer=config.train_optimizer,
                 test_x=test_x,
                 test_y=test_y,
-                generator=generator,
+                generator=generator_for(f"depth{k}"),
+            )
+            done = {"errors": r.errors.tolist(), "final_loss": r.final_loss.tolist()}
+            store.put(key, done)
+        results.append(
+            dp.TrainResult(
+                k,
+                list(config.train_widths),
+                np.asarray(done["errors"], dtype=np.float64),
+                np.asarray(done["final_loss"], dtype=np.float64),
             )
         )
     errors = [

@@ -16,7 +16,10 @@ References:
 
 from __future__ import annotations
 
-import time
+import hashlib
+import json
+import os
+from pathlib import Path
 from typing import Any
 
 from occam.claims import Claim
@@ -40,7 +43,7 @@ from occam.deep_cheap.config import (
     TREE_ACCURACY,
     DeepCheapConfig,
 )
-from occam.study import RunContext, Study, StudyResult
+from occam.study import RunContext, Study, StudyResult, config_to_dict
 
 __all__ = ["STUDY", "DeepCheapConfig", "judge", "run"]
 
@@ -48,33 +51,31 @@ __all__ = ["STUDY", "DeepCheapConfig", "judge", "run"]
 def run(config: DeepCheapConfig, ctx: RunContext) -> StudyResult:
     """Gates → compiler → depth separation (constructive, trained) → Hamiltonian."""
     act = gt.get_activation(config.activation).name
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
 
-    # (1) Gates: LTR eq. 11, Fig. 2.
-    gates = ex.gate_errors(config, act)
-    ctx.save_figure(fg.gates_figure(**gates.figure), "gate_error_vs_lambda")
-    timings["gates"], t0 = time.perf_counter() - t0, time.perf_counter()
+    with ctx.timed("gates"):  # (1) LTR eq. 11, Fig. 2
+        gates = ex.gate_errors(config, act)
+        ctx.save_figure(fg.gates_figure(**gates.figure), "gate_error_vs_lambda")
 
-    # (2) The polynomial compiler: LTR Corollary, RT Thm II.1.
-    compiler = ex.compiler_suite(config, act, ctx.generator(1), ctx.generator(2), ctx.progress)
-    timings["compiler"], t0 = time.perf_counter() - t0, time.perf_counter()
+    with ctx.timed("compiler"):  # (2) LTR Corollary, RT Thm II.1
+        compiler = ex.compiler_suite(
+            config, act, ctx.generator("compiler"), ctx.generator("example"), ctx.progress
+        )
 
-    # (3a) Depth separation by construction: LTR App. A, RT eq. 10.
-    constructive = ex.depth_constructions(config, act, ctx.generator(3), ctx.progress)
-    ctx.save_figure(fg.neurons_figure(**constructive.figure), "neurons_vs_n")
-    timings["depth_constructive"], t0 = time.perf_counter() - t0, time.perf_counter()
+    with ctx.timed("depth_constructive"):  # (3a) LTR App. A, RT eq. 10
+        constructive = ex.depth_constructions(config, act, ctx.generator("depth"), ctx.progress)
+        ctx.save_figure(fg.neurons_figure(**constructive.figure), "neurons_vs_n")
 
-    # (3b) Depth separation by training: RT §III A, Fig. 2.
-    trained = ex.trained_depth_width(config, ctx.generator(4), ctx.progress)
-    figure = fg.trained_figure(trained.figure["results"], trained.figure["minimal"], config)
-    ctx.save_figure(figure, "trained_depth_width")
-    timings["depth_trained"], t0 = time.perf_counter() - t0, time.perf_counter()
+    with ctx.timed("depth_trained"):  # (3b) RT §III A, Fig. 2
+        cells = JsonCells(ctx.checkpoint("trained_cells.json"), _fingerprint(config, ctx.seed))
+        trained = ex.trained_depth_width(
+            config, lambda label: ctx.generator(f"train/{label}"), cells, ctx.progress
+        )
+        figure = fg.trained_figure(trained.figure["results"], trained.figure["minimal"], config)
+        ctx.save_figure(figure, "trained_depth_width")
 
-    # (4) The Hamiltonian and the softmax layer: LTR eq. 8, 14.
-    ham = ex.hamiltonian_classifier(config, act, ctx.generator(5))
-    ctx.save_figure(fg.hamiltonian_figure(**ham.figure), "hamiltonian_posterior")
-    timings["hamiltonian"] = time.perf_counter() - t0
+    with ctx.timed("hamiltonian"):  # (4) LTR eq. 8, 14
+        ham = ex.hamiltonian_classifier(config, act, ctx.generator("hamiltonian"))
+        ctx.save_figure(fg.hamiltonian_figure(**ham.figure), "hamiltonian_posterior")
 
     stages = (gates, compiler, constructive, trained, ham)
     metrics = {k: v for s in stages for k, v in s.metrics.items()}
@@ -84,8 +85,40 @@ def run(config: DeepCheapConfig, ctx: RunContext) -> StudyResult:
         claims=judge(metrics, config, trained.figure["detail"]),
         tables=tables,
         reading=_reading(metrics, config),
-        timings=timings,
     )
+
+
+class JsonCells:
+    """Finished cells of the trained grid in a JSON file, rewritten atomically after each.
+
+    The file records a fingerprint of the config and seed; a file written by another
+    config is ignored (and overwritten), so a resumed run never mixes two grids.
+    """
+
+    def __init__(self, path: Path, fingerprint: str) -> None:
+        self.path, self.fingerprint = path, fingerprint
+        self.cells: dict[str, dict[str, Any]] = {}
+        if path.is_file():
+            try:
+                saved = json.loads(path.read_text())
+            except (OSError, ValueError):
+                saved = {}
+            if saved.get("fingerprint") == fingerprint:
+                self.cells = dict(saved.get("cells", {}))
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return self.cells.get(key)
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        self.cells[key] = value
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "cells": self.cells}))
+        os.replace(tmp, self.path)
+
+
+def _fingerprint(config: DeepCheapConfig, seed: int) -> str:
+    text = json.dumps({"seed": seed, "config": config_to_dict(config)}, sort_keys=True)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def judge(m: dict[str, Any], config: DeepCheapConfig, depth_detail: str) -> list[Claim]:
@@ -118,7 +151,7 @@ def judge(m: dict[str, Any], config: DeepCheapConfig, depth_detail: str) -> list
         ),
         COMPILER_SIZE.evaluate(
             cm["max_neurons_per_multiplication"],
-            f"brief example: {cm['brief_example']['neurons']} neurons",
+            f"example polynomial: {cm['example_polynomial']['neurons']} neurons",
         ),
         RT_MONOMIAL.evaluate(cm["max_rt_bound_ratio"]),
         TREE_ACCURACY.evaluate(
@@ -161,7 +194,7 @@ def _reading(m: dict[str, Any], config: DeepCheapConfig) -> str:
         f"{gm['error_lam_0.1']:.2g}. In float32, round-off takes over below lambda ~ "
         f"{gm['float32_optimum_lam']:.2g}. The compiler turns each of {cm['suite_size']} "
         f"polynomials into a gate network with max error {cm['max_error']:.2g} on the cube "
-        f"(the brief's example: {cm['brief_example']['neurons']} neurons). Multiplying "
+        f"(the example polynomial: {cm['example_polynomial']['neurons']} neurons). Multiplying "
         f"n = {dc['n_max']} inputs takes {dc['shallow_neurons']} neurons in one hidden layer "
         f"but {dc['tree_neurons']} in a binary tree. Trained tanh nets on x1...x{dtr['n']} "
         f"reach relative error {dtr['threshold']:g} at minimal widths {widths} "
