@@ -84,7 +84,7 @@ def test_layered_product_accuracy() -> None:
 
 def test_block_nets_are_independent() -> None:
     g = torch.Generator().manual_seed(0)
-    nets = dp.BlockNets(n=3, depth=3, widths=(2, 5), seeds=2, generator=g)
+    nets = dp.BlockNets(n=3, depth=3, widths=(2, 5), generators=[g, g])
     x = torch.rand(7, 3, generator=g)
     out = nets(x)
     assert out.shape == (2, 7, 2)
@@ -113,13 +113,12 @@ def test_training_is_deterministic_and_learns() -> None:
             steps=150,
             batch=64,
             lr=1e-2,
-            seeds=2,
             low=0.0,
             high=2.0,
             optimizer="adam",
             test_x=tx,
             test_y=ty,
-            generator=g,
+            generators=[g, torch.Generator().manual_seed(seed + 1)],
         )
 
     a, b = train(0), train(0)
@@ -139,3 +138,27 @@ def testdepth_separation_measure() -> None:
     assert depth_separation_measure({1: 16, 4: 16}, cfg)[0] == 0.0  # fails the >= 1 test
     assert depth_separation_measure({1: 16, 4: None}, cfg)[0] == -3.0  # deep never reaches
     assert depth_separation_measure({1: None, 4: None}, cfg)[0] is None  # inconclusive
+
+
+def test_a_seed_does_not_depend_on_its_batch_mates() -> None:
+    def run(second: int) -> dp.TrainResult:
+        tx, ty = dp.sample_product(256, 3, 0.0, 2.0, torch.Generator().manual_seed(9))
+        gens = [torch.Generator().manual_seed(0), torch.Generator().manual_seed(second)]
+        return dp.train_product_nets(
+            3,
+            2,
+            (4, 8),
+            steps=50,
+            batch=32,
+            lr=1e-2,
+            low=0.0,
+            high=2.0,
+            optimizer="adam",
+            test_x=tx,
+            test_y=ty,
+            generators=gens,
+        )
+
+    a, b = run(1), run(2)
+    np.testing.assert_allclose(a.errors[0], b.errors[0], rtol=1e-6)
+    assert not np.allclose(a.errors[1], b.errors[1])

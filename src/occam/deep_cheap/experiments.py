@@ -369,64 +369,88 @@ class MemoryCells:
 
 def trained_depth_width(
     config: DeepCheapConfig,
-    generator_for: Callable[[str], torch.Generator],
+    streams: Callable[[str, int], torch.Generator],
     cells: CellStore | None = None,
     progress: Progress[int] = _no_progress,
-) -> Measured:
+    *,
+    n: int | None = None,
+    depths: tuple[int, ...] | None = None,
+) -> list[Measured]:
     """Train tanh nets of every (depth, width) on x1⋯xn; minimal width reaching the threshold.
 
-    One cell is one depth: all its widths and restarts train together as one batched
-    network. Each cell draws from its own generator (``generator_for("depth<k>")``) and the
-    test set from ``generator_for("test")``, so a cell's numbers do not depend on which
-    cells ran before it: a run resumed from ``cells`` gives the same numbers as one that was
-    never interrupted.
+    Returns one result per replicate. Replicate r, restart j of depth k draws its
+    initialisation and mini-batches from ``streams(f"depth{k}/restart{j}", r)`` and its test
+    set from ``streams("test", r)``: the replicates are independent runs that only share
+    the batched matrix products (one :class:`depth.BlockNets` per depth). One cell of
+    ``cells`` is one depth (every width, replicate and restart); a cell's numbers do not
+    depend on which cells ran before it, so a run resumed from ``cells`` gives the same
+    numbers as one that was never interrupted.
     """
     store: CellStore = cells if cells is not None else MemoryCells()
-    test_x, test_y = dp.sample_product(
-        config.train_test,
-        config.train_n,
-        config.train_low,
-        config.train_high,
-        generator_for("test"),
-    )
-    results = []
-    for k in progress(config.train_depths, "training nets per depth"):
-        key = f"n={config.train_n}/depth={k}"
+    n = config.train_n if n is None else n
+    depths = config.train_depths if depths is None else depths
+    reps, restarts = config.replicates, config.train_seeds
+    tests = [
+        dp.sample_product(
+            config.train_test, n, config.train_low, config.train_high, streams("test", r)
+        )
+        for r in range(reps)
+    ]
+    test_x = torch.stack([tests[r][0] for r in range(reps) for _ in range(restarts)])
+    test_y = torch.stack([tests[r][1] for r in range(reps) for _ in range(restarts)])
+    per_depth: list[tuple[int, np.ndarray, np.ndarray]] = []
+    for k in progress(depths, f"training nets per depth (n = {n})"):
+        key = f"n={n}/depth={k}"
         done = store.get(key)
         if done is None:
             r = dp.train_product_nets(
-                config.train_n,
+                n,
                 k,
                 config.train_widths,
                 steps=config.train_steps,
                 batch=config.train_batch,
                 lr=config.train_lr,
-                seeds=config.train_seeds,
                 low=config.train_low,
                 high=config.train_high,
                 optimizer=config.train_optimizer,
                 test_x=test_x,
                 test_y=test_y,
-                generator=generator_for(f"depth{k}"),
+                generators=[
+                    streams(f"depth{k}/restart{j}", rep)
+                    for rep in range(reps)
+                    for j in range(restarts)
+                ],
             )
             done = {"errors": r.errors.tolist(), "final_loss": r.final_loss.tolist()}
             store.put(key, done)
-        results.append(
-            dp.TrainResult(
+        shape = (reps, restarts, len(config.train_widths))
+        per_depth.append(
+            (
                 k,
-                list(config.train_widths),
-                np.asarray(done["errors"], dtype=np.float64),
-                np.asarray(done["final_loss"], dtype=np.float64),
+                np.asarray(done["errors"], dtype=np.float64).reshape(shape),
+                np.asarray(done["final_loss"], dtype=np.float64).reshape(shape),
             )
         )
+    return [
+        _trained_summary(
+            config,
+            n,
+            [dp.TrainResult(k, list(config.train_widths), e[r], f[r]) for k, e, f in per_depth],
+        )
+        for r in range(reps)
+    ]
+
+
+def _trained_summary(config: DeepCheapConfig, n: int, results: list[dp.TrainResult]) -> Measured:
+    """Tables and metrics of one replicate's grid (``errors[restart, width]`` per depth)."""
     errors = [
         {
             "depth": r.depth,
             "width": w,
-            "seed": s,
+            "restart": s,
             "relative_error": float(r.errors[s, j]),
             "final_train_loss": float(r.final_loss[s, j]),
-            "rt_curve_width": dp.rt_width_curve(config.train_n, r.depth),
+            "rt_curve_width": dp.rt_width_curve(n, r.depth),
         }
         for r in results
         for j, w in enumerate(r.widths)
@@ -440,14 +464,14 @@ def trained_depth_width(
             "reached": w is not None,
             "lower_bound": None if w is not None else f"> {max(config.train_widths)}",
             "best_error_at_widest": float(r.errors.min(axis=0)[-1]),
-            "rt_curve_width": dp.rt_width_curve(config.train_n, k),
+            "rt_curve_width": dp.rt_width_curve(n, k),
         }
         for r, (k, w) in zip(results, minimal.items(), strict=True)
     ]
     steps_between, detail = depth_separation_measure(minimal, config)
     reached = [w for w in minimal.values() if w is not None]
     metrics = {
-        "n": config.train_n,
+        "n": n,
         "threshold": config.error_threshold,
         "minimal_width": {str(k): w for k, w in minimal.items()},
         "best_error": {str(r.depth): [float(e) for e in r.errors.min(axis=0)] for r in results},
@@ -471,35 +495,78 @@ def trained_depth_width(
 def hamiltonian_classifier(
     config: DeepCheapConfig, act: str, generator: torch.Generator
 ) -> Measured:
-    """Gate network of the Gaussian Hamiltonians vs the Bayes posterior and a logistic fit."""
+    """Gate networks of fitted Gaussian Hamiltonians vs the Bayes posterior and a logistic fit.
+
+    One call is one replicate: a fresh random class model with unequal covariances, its
+    samples, the network of the Hamiltonians fitted to them (maximum likelihood) and a
+    logistic regression; then the two controls: the same classes with a shared covariance
+    (logistic regression is exact there) and with each class split into a two-component
+    mixture (no quadratic Hamiltonian is exact there). KLs are also given in units of p/n,
+    the scale of a well-specified fit's estimation error (expected KL ≤ p/2n).
+    """
     dtype = _dtype(config.dtype)
-    model = hm.make_gaussian_classes(config.ham_classes, config.ham_dims, generator)
-    x_train, y_train = model.sample(config.ham_train, generator)
+    k, d, n = config.ham_classes, config.ham_dims, config.ham_train
+    p_net, p_logistic = hm.parameter_count(k, d), (k - 1) * (d + 1)
+    model = hm.make_gaussian_classes(k, d, generator)
+    x_train, y_train = model.sample(n, generator)
     x_test, y_test = model.sample(config.ham_test, generator)
-    centre = x_train.mean(dim=0)
-    scale = float((x_train - centre).abs().max())
-    net_h = hm.HamiltonianNetwork(model, centre, scale, act, dtype=dtype)
-    logistic = hm.fit_logistic_regression(x_train, y_train, config.ham_classes)
+
+    def fitted_network(x: torch.Tensor, y: torch.Tensor) -> hm.HamiltonianNetwork:
+        centre = x.mean(dim=0)
+        scale = float((x - centre).abs().max())
+        return hm.HamiltonianNetwork(
+            hm.fit_gaussian_classes(x, y, k), centre, scale, act, dtype=dtype
+        )
+
+    net_h = fitted_network(x_train, y_train)
+    logistic = hm.fit_logistic_regression(x_train, y_train, k)
     with torch.no_grad():
         log_bayes = hm.bayes_log_posterior(model, x_test)
         log_net = net_h(x_test).double()
+        log_formula = hm.bayes_log_posterior(net_h.classes, x_test)
         log_logistic = torch.log_softmax(logistic(x_test), dim=1)
     kl_net = hm.mean_kl(log_bayes, log_net)
     kl_logistic = hm.mean_kl(log_bayes, log_logistic)
+
+    shared = hm.shared_covariance(model)
+    xs, ys = shared.sample(n, generator)
+    xs_test, _ = shared.sample(config.ham_test, generator)
+    logistic_shared = hm.fit_logistic_regression(xs, ys, k)
+    with torch.no_grad():
+        kl_logistic_shared = hm.mean_kl(
+            hm.bayes_log_posterior(shared, xs_test), torch.log_softmax(logistic_shared(xs_test), 1)
+        )
+    mixture = hm.make_mixture_classes(model, MIXTURE_SEPARATION, generator)
+    xm, ym = mixture.sample(n, generator)
+    xm_test, _ = mixture.sample(config.ham_test, generator)
+    with torch.no_grad():
+        kl_net_mixture = hm.mean_kl(
+            mixture.log_posterior(xm_test), fitted_network(xm, ym)(xm_test).double()
+        )
+
     bayes_pred = log_bayes.argmax(dim=1)
-    agreement = float((log_net.argmax(dim=1) == bayes_pred).double().mean())
     acc = {
         name: float((lp.argmax(dim=1) == y_test).double().mean())
         for name, lp in (("bayes", log_bayes), ("network", log_net), ("logistic", log_logistic))
     }
     metrics = {
-        "classes": config.ham_classes,
-        "dims": config.ham_dims,
+        "classes": k,
+        "dims": d,
+        "train": n,
         "neurons": net_h.neuron_count,
         "lam": net_h.hamiltonian.lam,
         "kl_network": kl_net,
+        "kl_network_to_its_formula": hm.mean_kl(log_formula, log_net),
         "kl_logistic": kl_logistic,
-        "argmax_agreement": agreement,
+        "kl_logistic_shared_covariance": kl_logistic_shared,
+        "kl_network_mixture": kl_net_mixture,
+        "kl_scale_network": p_net / n,
+        "kl_scale_logistic": p_logistic / n,
+        "network_kl_units": kl_net / (p_net / n),
+        "logistic_kl_units": kl_logistic / (p_logistic / n),
+        "mixture_network_kl_units": kl_net_mixture / (p_net / n),
+        "shared_logistic_kl_units": kl_logistic_shared / (p_logistic / n),
+        "argmax_agreement": float((log_net.argmax(dim=1) == bayes_pred).double().mean()),
         "logistic_agreement": float((log_logistic.argmax(dim=1) == bayes_pred).double().mean()),
         "accuracy": acc,
     }
@@ -522,3 +589,182 @@ def hamiltonian_classifier(
         "log_logistic": log_logistic,
     }
     return Measured({"hamiltonian": metrics}, {"hamiltonian": rows}, figure)
+
+
+# --------------------------------------------------------------------------------------
+# Replicated measurements behind the claims (one call = one replicate)
+# --------------------------------------------------------------------------------------
+
+PRACTICAL_LAM = 0.1  # LTR §II C.1: "reasonably good … already for λ^{-1} ∼ 10"
+MIXTURE_SEPARATION = 2.0  # half-distance of a mixture class's two components (control)
+F64 = torch.float64
+
+
+def _gate_max_error(kind: str, act: str, lam: float, dtype: torch.dtype, x: torch.Tensor) -> float:
+    """Max |gate − exact| over the rows of x; inputs rounded to ``dtype`` first."""
+    xr = x.to(dtype)
+    with torch.no_grad():
+        if kind == "product":
+            got = gt.MultiplicationGate(act, lam, dtype)(xr)
+            exact = xr[:, 0].double() * xr[:, 1].double()
+        else:
+            got = gt.SquaringGate(act, lam, dtype)(xr)
+            exact = xr.double() ** 2
+    return float((got.double() - exact).abs().max())
+
+
+def gate_replicate(
+    config: DeepCheapConfig, act: str, generator: torch.Generator
+) -> dict[str, float]:
+    """The gate claims and their controls on fresh uniform points of [−1,1]² and [−1,1].
+
+    ``gate_grid``² points for the product gate, ``gate_grid`` for the squaring gate.
+    """
+    x2 = torch.rand(config.gate_grid**2, 2, generator=generator, dtype=F64) * 2.0 - 1.0
+    x1 = torch.rand(config.gate_grid, generator=generator, dtype=F64) * 2.0 - 1.0
+    scan = np.logspace(-4, 0, config.gate_scan)
+    err = {
+        name: np.array([_gate_max_error("product", act, float(lam), dt, x2) for lam in scan])
+        for name, dt in (("float64", torch.float64), ("float32", torch.float32))
+    }
+    fit = (scan >= config.slope_lam_min * 0.999) & (scan <= config.slope_lam_max * 1.001)
+    square = _gate_max_error("square", act, PRACTICAL_LAM, F64, x1)
+    # RT's printed factor 1/(2σ''(0)) halves the corrected gate: it computes x²/2.
+    with torch.no_grad():
+        half = gt.SquaringGate(act, PRACTICAL_LAM, F64)(x1) / 2.0
+    return {
+        "slope_float64": gt.fit_loglog_slope(scan[fit], err["float64"][fit]),
+        "slope_float32": gt.fit_loglog_slope(scan[fit], err["float32"][fit]),
+        "error_practical": _gate_max_error("product", act, PRACTICAL_LAM, F64, x2),
+        "error_lam_1": _gate_max_error("product", act, 1.0, F64, x2),
+        "optimum_float32": float(scan[int(np.argmin(err["float32"]))]),
+        "optimum_float64": float(scan[int(np.argmin(err["float64"]))]),
+        "square_error": square,
+        "square_error_printed_factor": float((half - x1**2).abs().max()),
+    }
+
+
+def compiler_replicate(
+    config: DeepCheapConfig, act: str, generator: torch.Generator
+) -> tuple[dict[str, float], list[Row]]:
+    """Compiled error at λ = 0.1 over predicted, on the cube and on [−1.5, 1.5]^n (control).
+
+    Suite: the fixed suite plus ``poly_random`` fresh random polynomials; the prediction is
+    the network's own gate-error sum (:func:`polynomial.choose_lambda`'s model) at λ = 0.1.
+    """
+    dtype = _dtype(config.dtype)
+    suite = list(FIXED_SUITE) + [
+        random_polynomial(
+            generator, config.poly_max_vars, config.poly_max_terms, config.poly_max_degree
+        )
+        for _ in range(config.poly_random)
+    ]
+    rows: list[Row] = []
+    for expr in suite:
+        net = pl.compile_polynomial(expr, act, PRACTICAL_LAM, dtype=dtype)
+        x = pl.cube_points(net.n_vars, config.poly_points, generator)
+        rows.append(
+            {
+                "polynomial": expr,
+                "neurons": net.neuron_count,
+                "error_practical": pl.polynomial_error(net, x),
+                "predicted_practical": net.predicted_error,
+                "error_outside_cube": pl.polynomial_error(net, 1.5 * x),
+            }
+        )
+    gated = [r for r in rows if r["predicted_practical"] > 0]  # affine ones are exact
+    return {
+        "ratio": max(r["error_practical"] / r["predicted_practical"] for r in gated),
+        "ratio_outside_cube": max(
+            r["error_outside_cube"] / r["predicted_practical"] for r in gated
+        ),
+    }, rows
+
+
+def random_monomial(
+    generator: torch.Generator, max_vars: int, max_power: int, max_degree: int
+) -> tuple[int, ...]:
+    """Exponents (r_1, …, r_n): 1 ≤ n ≤ max_vars, 1 ≤ r_i ≤ max_power, Σ r_i ≤ max_degree.
+
+    Powers are drawn uniformly, then the largest is lowered until the degree fits.
+    """
+    n = int(torch.randint(1, max_vars + 1, (1,), generator=generator))
+    exps = [int(r) for r in torch.randint(1, max_power + 1, (n,), generator=generator)]
+    while sum(exps) > max(max_degree, n):
+        exps[exps.index(max(exps))] -= 1
+    return tuple(exps)
+
+
+def _least_squares_error(
+    features: torch.Tensor, y: torch.Tensor, fit: slice, score: slice
+) -> float:
+    """Max |Hc − y| on rows ``score`` with c the least-squares fit (plus a bias) on ``fit``."""
+    h = torch.cat([features, torch.ones(features.shape[0], 1, dtype=F64)], dim=1).numpy()
+    scale = np.abs(h).max(axis=0)
+    coef, *_ = np.linalg.lstsq(h[fit] / scale, y.numpy()[fit], rcond=None)
+    return float(np.abs((h[score] / scale) @ coef - y.numpy()[score]).max())
+
+
+def monomial_replicate(
+    config: DeepCheapConfig, act: str, generator: torch.Generator
+) -> tuple[dict[str, float], list[Row]]:
+    """RT Thm II.1's shallow count: the error slope with ∏(r_i+1) neurons and with one fewer.
+
+    Degrees stay ≤ ``mono_max_degree`` (6): in float64 the output sums ∏(r_i+1) terms of
+    size ~σ(b)/(σ_N λ^N), so at N = 8 and λ = 0.05 the round-off (~1e-2, measured: x1³x2²x3³
+    gave slope 1.16) swamps the λ² truncation; every N ≤ 6 monomial measured had slope ≥ 1.94.
+
+    The control keeps the construction's hidden neurons but one (the node t = (1, …, 1))
+    and gives the output layer every advantage: weights and a bias fitted by least
+    squares on the very points it is scored on.
+    """
+    lams = [0.2, 0.1, 0.05]
+    rows: list[Row] = []
+    for _ in range(config.mono_count):
+        exps = random_monomial(
+            generator, config.mono_max_vars, config.mono_max_power, config.mono_max_degree
+        )
+        x = pl.cube_points(len(exps), config.mono_points, generator)
+        y = (x ** torch.tensor(exps, dtype=F64)).prod(dim=1)
+        full, fewer = [], []
+        for lam in lams:
+            net = dp.ShallowMonomial(exps, act, lam, config.shallow_bias)
+            with torch.no_grad():
+                full.append(float((net(x) - y).abs().max()))
+                h = net.hidden(x)
+            everything = slice(None)
+            fewer.append(_least_squares_error(h[:, :-1], y, everything, everything))
+        rows.append(
+            {
+                "exponents": "x^" + str(exps).replace(" ", ""),
+                "neurons": math.prod(r + 1 for r in exps),
+                "slope": gt.fit_loglog_slope(lams, full),
+                "error_lam_0.1": full[1],
+                "slope_one_fewer": gt.fit_loglog_slope(lams, fewer),
+                "error_one_fewer_lam_0.1": fewer[1],
+            }
+        )
+    return {
+        "min_slope": min(r["slope"] for r in rows),
+        "min_slope_one_fewer": min(r["slope_one_fewer"] for r in rows),
+    }, rows
+
+
+def tree_replicate(
+    config: DeepCheapConfig, act: str, generator: torch.Generator
+) -> dict[str, float]:
+    """x1⋯xn (n = depth_n_max): the tree's error over its predicted, and one layer's."""
+    n = config.depth_n_max
+    x = _depth_points(n, config.depth_points, generator)
+    tree = pl.compile_polynomial(_product(n), act, config.depth_lam, skip=True)
+    signs = torch.randint(0, 2, (tree.neuron_count, n), generator=generator).double() * 2 - 1
+    h = gt.get_activation(act).fn(config.shallow_bias + config.depth_lam * x @ signs.T)
+    return {
+        "neurons": float(tree.neuron_count),
+        "predicted": tree.predicted_error,
+        "ratio": _max_err(tree, x) / tree.predicted_error,
+        "ratio_one_layer": _least_squares_error(
+            h, x.prod(dim=1), slice(0, None, 2), slice(1, None, 2)
+        )
+        / tree.predicted_error,
+    }

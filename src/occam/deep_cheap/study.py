@@ -16,192 +16,201 @@ References:
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
+
+import torch
 
 from occam.claims import Claim
 from occam.deep_cheap import experiments as ex
 from occam.deep_cheap import figures as fg
 from occam.deep_cheap import gates as gt
+from occam.deep_cheap.cells import JsonCells, fingerprint
 from occam.deep_cheap.config import (
     CLAIMS,
     COMPILER_ERROR,
-    COMPILER_SIZE,
     DEPTH_SEPARATION,
+    FIXED_SUITE,
     GATE_FLOAT32,
     GATE_LAMBDA2,
     GATE_PRACTICAL,
-    HAMILTONIAN_ARGMAX,
     HAMILTONIAN_KL,
     LOGISTIC_WORSE,
     PROFILES,
-    RT_MONOMIAL,
+    SHALLOW_MONOMIAL,
     SQUARE_GATE,
     TREE_ACCURACY,
     DeepCheapConfig,
 )
-from occam.study import RunContext, Study, StudyResult, config_to_dict
+from occam.deep_cheap.reading import reading
+from occam.study import RunContext, Study, StudyResult
 
 __all__ = ["STUDY", "DeepCheapConfig", "judge", "run"]
 
 
 def run(config: DeepCheapConfig, ctx: RunContext) -> StudyResult:
-    """Gates → compiler → depth separation (constructive, trained) → Hamiltonian."""
+    """Gates → compiler → depth separation (constructive, trained) → Hamiltonian.
+
+    Each claim's measurement and its control run in every replicate r (sub-seeds
+    ``ctx.generator(label, r)``); tables and figures show replicate 0.
+    """
     act = gt.get_activation(config.activation).name
+    reps = range(config.replicates)
 
     with ctx.timed("gates"):  # (1) LTR eq. 11, Fig. 2
         gates = ex.gate_errors(config, act)
         ctx.save_figure(fg.gates_figure(**gates.figure), "gate_error_vs_lambda")
+        gate_reps = [ex.gate_replicate(config, act, ctx.generator("gates", r)) for r in reps]
 
     with ctx.timed("compiler"):  # (2) LTR Corollary, RT Thm II.1
         compiler = ex.compiler_suite(
             config, act, ctx.generator("compiler"), ctx.generator("example"), ctx.progress
         )
+        practical = [ex.compiler_replicate(config, act, ctx.generator("compiler", r)) for r in reps]
+        monomials = [
+            ex.monomial_replicate(config, act, ctx.generator("monomials", r)) for r in reps
+        ]
 
     with ctx.timed("depth_constructive"):  # (3a) LTR App. A, RT eq. 10
         constructive = ex.depth_constructions(config, act, ctx.generator("depth"), ctx.progress)
         ctx.save_figure(fg.neurons_figure(**constructive.figure), "neurons_vs_n")
+        trees = [ex.tree_replicate(config, act, ctx.generator("tree", r)) for r in reps]
 
-    with ctx.timed("depth_trained"):  # (3b) RT §III A, Fig. 2
-        cells = JsonCells(ctx.checkpoint("trained_cells.json"), _fingerprint(config, ctx.seed))
-        trained = ex.trained_depth_width(
-            config, lambda label: ctx.generator(f"train/{label}"), cells, ctx.progress
+    with ctx.timed("depth_trained"):  # (3b) RT §III A, Fig. 2; control: n = 2
+        cells = JsonCells(ctx.checkpoint("trained_cells.json"), fingerprint(config, ctx.seed))
+        trained = ex.trained_depth_width(config, _streams(ctx, "train"), cells, ctx.progress)
+        trained_n2 = ex.trained_depth_width(
+            config,
+            _streams(ctx, "train_n2"),
+            cells,
+            ctx.progress,
+            n=2,
+            depths=(min(config.train_depths), max(config.train_depths)),
         )
-        figure = fg.trained_figure(trained.figure["results"], trained.figure["minimal"], config)
+        figure = fg.trained_figure(
+            trained[0].figure["results"], trained[0].figure["minimal"], config
+        )
         ctx.save_figure(figure, "trained_depth_width")
 
     with ctx.timed("hamiltonian"):  # (4) LTR eq. 8, 14
-        ham = ex.hamiltonian_classifier(config, act, ctx.generator("hamiltonian"))
-        ctx.save_figure(fg.hamiltonian_figure(**ham.figure), "hamiltonian_posterior")
+        ham = [
+            ex.hamiltonian_classifier(config, act, ctx.generator("hamiltonian", r)) for r in reps
+        ]
+        ctx.save_figure(fg.hamiltonian_figure(**ham[0].figure), "hamiltonian_posterior")
 
-    stages = (gates, compiler, constructive, trained, ham)
-    metrics = {k: v for s in stages for k, v in s.metrics.items()}
-    tables = {k: v for s in stages for k, v in s.tables.items()}
+    metrics = {
+        k: v
+        for s in (gates, compiler, constructive, trained[0], ham[0])
+        for k, v in s.metrics.items()
+    }
+    metrics["replicates"] = {
+        "gates": gate_reps,
+        "compiler_practical": [m for m, _ in practical],
+        "shallow_monomials": [m for m, _ in monomials],
+        "tree": trees,
+        "depth_trained": [_separation(t) for t in trained],
+        "depth_trained_n2": [_separation(t) for t in trained_n2],
+        "hamiltonian": [h.metrics["hamiltonian"] for h in ham],
+    }
+    tables = {k: v for s in (gates, compiler, constructive, ham[0]) for k, v in s.tables.items()}
+    tables.update(_trained_tables(trained, trained_n2))
+    tables["compiler_practical"], tables["shallow_monomials"] = practical[0][1], monomials[0][1]
+    claims = judge(metrics, config)
     return StudyResult(
-        metrics=metrics,
-        claims=judge(metrics, config, trained.figure["detail"]),
-        tables=tables,
-        reading=_reading(metrics, config),
+        metrics=metrics, claims=claims, tables=tables, reading=reading(metrics, claims)
     )
 
 
-class JsonCells:
-    """Finished cells of the trained grid in a JSON file, rewritten atomically after each.
-
-    The file records a fingerprint of the config and seed; a file written by another
-    config is ignored (and overwritten), so a resumed run never mixes two grids.
-    """
-
-    def __init__(self, path: Path, fingerprint: str) -> None:
-        self.path, self.fingerprint = path, fingerprint
-        self.cells: dict[str, dict[str, Any]] = {}
-        if path.is_file():
-            try:
-                saved = json.loads(path.read_text())
-            except (OSError, ValueError):
-                saved = {}
-            if saved.get("fingerprint") == fingerprint:
-                self.cells = dict(saved.get("cells", {}))
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        return self.cells.get(key)
-
-    def put(self, key: str, value: dict[str, Any]) -> None:
-        self.cells[key] = value
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "cells": self.cells}))
-        os.replace(tmp, self.path)
+def _streams(ctx: RunContext, label: str) -> Callable[[str, int], torch.Generator]:
+    return lambda cell, replicate: ctx.generator(f"{label}/{cell}", replicate)
 
 
-def _fingerprint(config: DeepCheapConfig, seed: int) -> str:
-    text = json.dumps({"seed": seed, "config": config_to_dict(config)}, sort_keys=True)
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+def _trained_tables(
+    trained: list[ex.Measured], trained_n2: list[ex.Measured]
+) -> dict[str, list[dict[str, Any]]]:
+    """The trained grids of every replicate, claim (n = train_n) and control (n = 2)."""
+    return {
+        name: [
+            {"replicate": r, "n": t.metrics["depth_trained"]["n"], **row}
+            for r, runs in enumerate(zip(trained, trained_n2, strict=True))
+            for t in runs
+            for row in t.tables[name]
+        ]
+        for name in ("trained_errors", "trained_minimal_widths")
+    }
 
 
-def judge(m: dict[str, Any], config: DeepCheapConfig, depth_detail: str) -> list[Claim]:
-    """Every claim of :data:`CLAIMS`, judged in order from the run's metrics."""
-    gm, cm, dc, dtr, hmt = (
-        m["gates"],
-        m["compiler"],
-        m["depth_constructive"],
-        m["depth_trained"],
-        m["hamiltonian"],
+def _separation(trained: ex.Measured) -> dict[str, Any]:
+    m = trained.metrics["depth_trained"]
+    return {
+        "steps": m["width_steps_saved_by_depth"],
+        "minimal_width": m["minimal_width"],
+        "detail": trained.figure["detail"],
+    }
+
+
+def judge(m: dict[str, Any], config: DeepCheapConfig) -> list[Claim]:
+    """Every claim of :data:`CLAIMS` with its control, judged in order from the replicates."""
+    rep = m["replicates"]
+    g, c, mono, tree = (
+        rep["gates"],
+        rep["compiler_practical"],
+        rep["shallow_monomials"],
+        rep["tree"],
     )
-    act = gm["activation"]
-    acc = hmt["accuracy"]
+    ham = rep["hamiltonian"]
+    act = m["gates"]["activation"]
+    n_max = m["depth_constructive"]["n_max"]
+    fit = f"{act}, fit over lambda in [{config.slope_lam_min:g}, {config.slope_lam_max:g}]"
+    first, first_n2 = rep["depth_trained"][0], rep["depth_trained_n2"][0]
+
+    def col(rows: list[dict[str, Any]], key: str) -> list[Any]:
+        return [r[key] for r in rows]
+
     claims = [
-        GATE_LAMBDA2.evaluate(
-            gm["slope_float64"],
-            f"{act}, fit over lambda in [{config.slope_lam_min:g}, {config.slope_lam_max:g}]",
+        GATE_LAMBDA2.judge(col(g, "slope_float64"), col(g, "slope_float32"), fit, fit),
+        GATE_PRACTICAL.judge(col(g, "error_practical"), col(g, "error_lam_1"), act, act),
+        GATE_FLOAT32.judge(
+            col(g, "optimum_float32"),
+            col(g, "optimum_float64"),
+            f"{act}: predicted float32 optimum {m['gates']['float32_predicted_optimum_lam']:.3g}",
         ),
-        GATE_PRACTICAL.evaluate(gm["error_lam_0.1"], act),
-        GATE_FLOAT32.evaluate(
-            gm["float32_optimum_lam"],
-            f"{act}: error {gm['float32_optimum_error']:.2g} at the optimum; "
-            f"predicted optimum {gm['float32_predicted_optimum_lam']:.3g}",
+        SQUARE_GATE.judge(col(g, "square_error"), col(g, "square_error_printed_factor"), act),
+        COMPILER_ERROR.judge(
+            col(c, "ratio"),
+            col(c, "ratio_outside_cube"),
+            f"{len(FIXED_SUITE) + config.poly_random} polynomials per replicate, lambda = 0.1",
         ),
-        SQUARE_GATE.evaluate(
-            gm["square_error_lam_0.1"], f"{act}, slope {gm['square_slope_float64']:.2f}"
+        SHALLOW_MONOMIAL.judge(
+            col(mono, "min_slope"),
+            col(mono, "min_slope_one_fewer"),
+            f"{config.mono_count} random monomials per replicate, bias b = {config.shallow_bias:g}",
         ),
-        COMPILER_ERROR.evaluate(
-            cm["max_error"], f"{cm['suite_size']} polynomials, both gate schemes"
+        TREE_ACCURACY.judge(
+            col(tree, "ratio"),
+            col(tree, "ratio_one_layer"),
+            f"n = {n_max}: {int(tree[0]['neurons'])} neurons, predicted error "
+            f"{tree[0]['predicted']:.2g}; one hidden layer needs {2**n_max}",
         ),
-        COMPILER_SIZE.evaluate(
-            cm["max_neurons_per_multiplication"],
-            f"example polynomial: {cm['example_polynomial']['neurons']} neurons",
+        DEPTH_SEPARATION.judge(
+            col(rep["depth_trained"], "steps"),
+            col(rep["depth_trained_n2"], "steps"),
+            f"n = {config.train_n}, replicate 0: {first['detail']}",
+            f"n = 2, replicate 0: {first_n2['detail']}",
         ),
-        RT_MONOMIAL.evaluate(cm["max_rt_bound_ratio"]),
-        TREE_ACCURACY.evaluate(
-            dc["tree_error"],
-            f"n = {dc['n_max']}: tree {dc['tree_neurons']} neurons, "
-            f"shallow {dc['shallow_neurons']}",
+        HAMILTONIAN_KL.judge(
+            col(ham, "network_kl_units"),
+            col(ham, "mixture_network_kl_units"),
+            f"{config.ham_classes} classes in {config.ham_dims} dims, {config.ham_train} samples",
         ),
-        DEPTH_SEPARATION.evaluate(dtr["width_steps_saved_by_depth"], depth_detail),
-        HAMILTONIAN_KL.evaluate(
-            hmt["kl_network"],
-            f"{config.ham_classes} classes in {config.ham_dims} dims, {config.ham_test} samples",
-        ),
-        HAMILTONIAN_ARGMAX.evaluate(
-            hmt["argmax_agreement"],
-            f"accuracy {acc['network']:.4f} vs Bayes {acc['bayes']:.4f}",
-        ),
-        LOGISTIC_WORSE.evaluate(
-            hmt["kl_logistic"], f"accuracy {acc['logistic']:.4f} vs Bayes {acc['bayes']:.4f}"
+        LOGISTIC_WORSE.judge(
+            col(ham, "logistic_kl_units"),
+            col(ham, "shared_logistic_kl_units"),
+            f"{config.ham_classes} classes in {config.ham_dims} dims, {config.ham_train} samples",
         ),
     ]
-    assert [c.spec.id for c in claims] == [c.id for c in CLAIMS]
+    assert [claim.spec.id for claim in claims] == [spec.id for spec in CLAIMS]
     return claims
-
-
-def _reading(m: dict[str, Any], config: DeepCheapConfig) -> str:
-    gm, cm, dc, dtr, hmt = (
-        m["gates"],
-        m["compiler"],
-        m["depth_constructive"],
-        m["depth_trained"],
-        m["hamiltonian"],
-    )
-    widths = ", ".join(
-        f"k={k}: {'>' + str(max(config.train_widths)) if w is None else w}"
-        for k, w in dtr["minimal_width"].items()
-    )
-    return (
-        f"The {gm['activation']} multiplication gate's error falls with slope "
-        f"{gm['slope_float64']:.2f} in log-log (O(lambda^2)); at lambda = 0.1 it is "
-        f"{gm['error_lam_0.1']:.2g}. In float32, round-off takes over below lambda ~ "
-        f"{gm['float32_optimum_lam']:.2g}. The compiler turns each of {cm['suite_size']} "
-        f"polynomials into a gate network with max error {cm['max_error']:.2g} on the cube "
-        f"(the example polynomial: {cm['example_polynomial']['neurons']} neurons). Multiplying "
-        f"n = {dc['n_max']} inputs takes {dc['shallow_neurons']} neurons in one hidden layer "
-        f"but {dc['tree_neurons']} in a binary tree. Trained tanh nets on x1...x{dtr['n']} "
-        f"reach relative error {dtr['threshold']:g} at minimal widths {widths} "
-        f"(cf. the curve n^((k-1)/k) 2^(n^(1/k))). The gate network that computes the "
-        f"Gaussian Hamiltonians reproduces the Bayes posterior (KL {hmt['kl_network']:.1e} "
-        f"nats), while logistic regression is off by {hmt['kl_logistic']:.2g} nats."
-    )
 
 
 STUDY = Study(
