@@ -375,6 +375,7 @@ def trained_depth_width(
     *,
     n: int | None = None,
     depths: tuple[int, ...] | None = None,
+    device: torch.device | str = "cpu",
 ) -> list[Measured]:
     """Train tanh nets of every (depth, width) on x1⋯xn; minimal width reaching the threshold.
 
@@ -420,6 +421,7 @@ def trained_depth_width(
                     for rep in range(reps)
                     for j in range(restarts)
                 ],
+                device=device,
             )
             done = {"errors": r.errors.tolist(), "final_loss": r.final_loss.tolist()}
             store.put(key, done)

@@ -78,7 +78,9 @@ def run(config: DeepCheapConfig, ctx: RunContext) -> StudyResult:
 
     with ctx.timed("depth_trained"):  # (3b) RT §III A, Fig. 2; control: n = 2
         cells = JsonCells(ctx.checkpoint("trained_cells.json"), fingerprint(config, ctx.seed))
-        trained = ex.trained_depth_width(config, _streams(ctx, "train"), cells, ctx.progress)
+        trained = ex.trained_depth_width(
+            config, _streams(ctx, "train"), cells, ctx.progress, device=ctx.device
+        )
         trained_n2 = ex.trained_depth_width(
             config,
             _streams(ctx, "train_n2"),
@@ -86,6 +88,7 @@ def run(config: DeepCheapConfig, ctx: RunContext) -> StudyResult:
             ctx.progress,
             n=2,
             depths=(min(config.train_depths), max(config.train_depths)),
+            device=ctx.device,
         )
         figure = fg.trained_figure(
             trained[0].figure["results"], trained[0].figure["minimal"], config
