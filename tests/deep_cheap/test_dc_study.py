@@ -178,8 +178,8 @@ def test_trained_grid_resumes_after_interruption(
     assert [r.metrics for r in resumed] == [r.metrics for r in reference]
     assert [r.tables for r in resumed] == [r.tables for r in reference]
     # a checkpoint of another config is ignored
-    assert JsonCells(path, "fp").get("n=4/depth=1") is not None
-    assert JsonCells(path, "other").get("n=4/depth=1") is None
+    assert JsonCells(path, "fp").get("claim/n=4/depth=1") is not None
+    assert JsonCells(path, "other").get("claim/n=4/depth=1") is None
 
 
 def test_typed_bad_values_are_config_errors() -> None:

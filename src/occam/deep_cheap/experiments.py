@@ -376,6 +376,7 @@ def trained_depth_width(
     n: int | None = None,
     depths: tuple[int, ...] | None = None,
     device: torch.device | str = "cpu",
+    grid: str = "claim",
 ) -> list[Measured]:
     """Train tanh nets of every (depth, width) on x1⋯xn; minimal width reaching the threshold.
 
@@ -383,9 +384,9 @@ def trained_depth_width(
     initialisation and mini-batches from ``streams(f"depth{k}/restart{j}", r)`` and its test
     set from ``streams("test", r)``: the replicates are independent runs that only share
     the batched matrix products (one :class:`depth.BlockNets` per depth). One cell of
-    ``cells`` is one depth (every width, replicate and restart); a cell's numbers do not
-    depend on which cells ran before it, so a run resumed from ``cells`` gives the same
-    numbers as one that was never interrupted.
+    ``cells`` is one depth (every width, replicate and restart) of the grid named ``grid``;
+    a cell's numbers do not depend on which cells ran before it, so a run resumed from
+    ``cells`` gives the same numbers as one that was never interrupted.
     """
     store: CellStore = cells if cells is not None else MemoryCells()
     n = config.train_n if n is None else n
@@ -401,7 +402,7 @@ def trained_depth_width(
     test_y = torch.stack([tests[r][1] for r in range(reps) for _ in range(restarts)])
     per_depth: list[tuple[int, np.ndarray, np.ndarray]] = []
     for k in progress(depths, f"training nets per depth (n = {n})"):
-        key = f"n={n}/depth={k}"
+        key = f"{grid}/n={n}/depth={k}"
         done = store.get(key)
         if done is None:
             r = dp.train_product_nets(

@@ -89,6 +89,7 @@ def run(config: DeepCheapConfig, ctx: RunContext) -> StudyResult:
             n=2,
             depths=(min(config.train_depths), max(config.train_depths)),
             device=ctx.device,
+            grid="control",
         )
         figure = fg.trained_figure(
             trained[0].figure["results"], trained[0].figure["minimal"], config
