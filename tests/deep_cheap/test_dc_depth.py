@@ -162,3 +162,22 @@ def test_a_seed_does_not_depend_on_its_batch_mates() -> None:
     a, b = run(1), run(2)
     np.testing.assert_allclose(a.errors[0], b.errors[0], rtol=1e-6)
     assert not np.allclose(a.errors[1], b.errors[1])
+
+
+@pytest.mark.parametrize("exps", [(1, 1), (2,), (1, 1, 1), (3, 2), (2, 0, 1)])
+def test_shallow_monomial_count_and_order(exps: tuple[int, ...]) -> None:
+    """RT Thm II.1: prod(r_i + 1) neurons in one hidden layer; error O(lambda^2)."""
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(2000, len(exps), generator=g, dtype=torch.float64) * 2 - 1
+    y = (x ** torch.tensor(exps, dtype=torch.float64)).prod(1)
+    errs = []
+    for lam in (0.2, 0.1):
+        net = dp.ShallowMonomial(exps, "softplus", lam, bias=1.0)
+        assert net.neuron_count == int(np.prod([r + 1 for r in exps]))
+        errs.append(float((net(x) - y).abs().max()))
+    assert errs[0] / errs[1] == pytest.approx(4.0, rel=0.1)  # halving lambda: error / 4
+    assert errs[1] < 0.02
+    # LTR eq. A4 is the case r_i = 1: the same 2^n-neuron network
+    if set(exps) == {1}:
+        shallow = dp.shallow_product(len(exps), "softplus", 0.1, 1.0)
+        assert torch.allclose(shallow(x), dp.ShallowMonomial(exps, "softplus", 0.1, 1.0)(x))
