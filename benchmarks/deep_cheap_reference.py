@@ -1,9 +1,10 @@
-"""deep-cheap constructions side by side with the brief's reference numbers (ratio = ours/brief).
+"""deep-cheap constructions beside an independent NumPy prototype (ratio = ours/prototype).
 
-The brief's numbers (/work/shared/papers/deep-cheap.md, B.3-B.7) come from an independent
-NumPy prototype. Ours are computed two ways: the max over random samples (how the brief's
-appear to have been measured) and the sup over the cube including its corners, where every
-gate errs most. Run: ``python benchmarks/deep_cheap_reference.py`` (a few seconds).
+The reference numbers (quoted below) come from an independent float64 NumPy prototype of
+the same constructions. Ours are computed two ways: the max over random samples (how the
+prototype's numbers appear to have been measured) and the sup over the cube including its
+corners, where every gate errs most.
+Run: ``python benchmarks/deep_cheap_reference.py`` (a few seconds).
 """
 
 from __future__ import annotations
@@ -18,21 +19,21 @@ torch.set_num_threads(1)
 EXAMPLE = "3*x1*x2*x3*x4 - 2*x1**2*x3 + x2**3 + 0.5*x4 - 1"
 
 
-def row(name: str, ours: float, brief: float, corners: float | None = None) -> None:
+def row(name: str, ours: float, ref: float, corners: float | None = None) -> None:
     extra = "" if corners is None else f"   cube sup {corners:9.3g}"
-    print(f"{name:42s} ours {ours:9.3g}   brief {brief:9.3g}   ratio {ours / brief:5.2f}{extra}")
+    print(f"{name:42s} ours {ours:9.3g}   prototype {ref:9.3g}   ratio {ours / ref:5.2f}{extra}")
 
 
 def main() -> None:
     g = torch.Generator().manual_seed(0)
-    print("== product gate, float64, max over a 201x201 grid of [-1,1]^2 (brief B.3)")
-    brief = {
+    print("== product gate, float64, max over a 201x201 grid of [-1,1]^2")
+    ref = {
         "softplus": (0.13, 1.4e-2, 1.6e-3, 1.5e-4, 1.6e-5),
         "logistic": (0.28, 2.9e-2, 3.3e-3, 2.9e-4, 3.3e-5),
         "tanh": (0.65, 0.11, 1.3e-2, 1.2e-3, 1.3e-4),
         "silu": (0.23, 2.8e-2, 3.3e-3, 2.9e-4, 3.3e-5),
     }
-    for name, refs in brief.items():
+    for name, refs in ref.items():
         for lam, ref in zip((1.0, 0.3, 0.1, 0.03, 0.01), refs, strict=True):
             row(f"{name} lambda={lam:g}", gt.gate_error("product", name, lam), ref)
     print("== float32 softplus gate")
@@ -42,7 +43,7 @@ def main() -> None:
         )
     row("squaring gate lambda=0.1", gt.gate_error("square", "softplus", 0.1), 4.2e-4)
 
-    print("== shallow 2^n product, softplus b = 1, lambda = 0.1 (brief B.6)")
+    print("== shallow 2^n product, softplus b = 1, lambda = 0.1")
     for n, ref in ((2, 5.3e-4), (3, 5.5e-3), (4, 5.8e-3)):
         net = shallow_product(n, lam=0.1, bias=1.0)
         x = torch.rand(4096, n, generator=g, dtype=torch.float64) * 2 - 1
@@ -52,7 +53,7 @@ def main() -> None:
             sup = float((net(xc) - xc.prod(1)).abs().max())
         row(f"shallow n={n} ({2**n} neurons)", ours, ref, sup)
 
-    print("== binary tree n = 8, 28 neurons (brief B.7), 1e5 random points")
+    print("== binary tree n = 8, 28 neurons, 1e5 random points")
     x = torch.rand(100_000, 8, generator=g, dtype=torch.float64) * 2 - 1
     xc = pl.cube_points(8, 4096, g)
     for lam, ref in ((0.1, 3.5e-3), (0.03, 3.2e-4), (0.01, 3.5e-5)):
@@ -62,7 +63,7 @@ def main() -> None:
             sup = float((tree(xc) - xc.prod(1)).abs().max())
         row(f"tree lambda={lam:g}", ours, ref, sup)
 
-    print("== compiler example (brief B.5): 30 neurons, 3e4 random points")
+    print("== compiler example: 30 neurons, 3e4 random points")
     x = torch.rand(30_000, 4, generator=g, dtype=torch.float64) * 2 - 1
     xc = pl.cube_points(4, 4096, g)
     for lam, ref in ((0.1, 1.8e-2), (0.03, 1.6e-3)):

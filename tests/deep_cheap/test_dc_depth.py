@@ -10,7 +10,8 @@ import torch
 
 from occam.deep_cheap import compile_polynomial
 from occam.deep_cheap import depth as dp
-from occam.deep_cheap.study import DeepCheapConfig, _depth_separation_measure
+from occam.deep_cheap.config import DeepCheapConfig
+from occam.deep_cheap.experiments import depth_separation_measure
 
 
 def _product(n: int) -> str:
@@ -47,10 +48,10 @@ def test_rt_eq10_counts() -> None:
     assert dp.tree_copies(8) == 0 and dp.tree_copies(9) == 3 and dp.tree_copies(33) == 5
 
 
-def test_shallow_errors_match_brief_and_theory() -> None:
+def test_shallow_errors_match_prototype_and_theory() -> None:
     g = torch.Generator().manual_seed(0)
-    brief = {2: 5.3e-4, 3: 5.5e-3, 4: 5.8e-3}  # brief B.6, lambda = 0.1, b = 1 (random samples)
-    for n, ref in brief.items():
+    refs = {2: 5.3e-4, 3: 5.5e-3, 4: 5.8e-3}  # prototype, lambda = 0.1, b = 1 (random samples)
+    for n, ref in refs.items():
         net = dp.shallow_product(n, "softplus", lam=0.1, bias=1.0)
         x = torch.rand(4096, n, generator=g, dtype=torch.float64) * 2 - 1
         err = float((net(x) - x.prod(1)).abs().max())
@@ -62,8 +63,8 @@ def test_shallow_errors_match_brief_and_theory() -> None:
         assert float((net(one) - 1).abs()) == pytest.approx(lead, rel=0.1)
 
 
-def test_tree_errors_match_brief() -> None:
-    # brief B.7: n = 8, 28 neurons: 3.5e-3, 3.2e-4, 3.5e-5 at lambda = 0.1, 0.03, 0.01
+def test_tree_errors_match_prototype() -> None:
+    # prototype: n = 8, 28 neurons: 3.5e-3, 3.2e-4, 3.5e-5 at lambda = 0.1, 0.03, 0.01
     g = torch.Generator().manual_seed(0)
     x = torch.rand(100_000, 8, generator=g, dtype=torch.float64) * 2 - 1
     for lam, ref in [(0.1, 3.5e-3), (0.03, 3.2e-4), (0.01, 3.5e-5)]:
@@ -83,7 +84,7 @@ def test_layered_product_accuracy() -> None:
 
 def test_block_nets_are_independent() -> None:
     g = torch.Generator().manual_seed(0)
-    nets = dp.BlockNets(n=3, depth=3, widths=(2, 5), seeds=2, generator=g)
+    nets = dp.BlockNets(n=3, depth=3, widths=(2, 5), generators=[g, g])
     x = torch.rand(7, 3, generator=g)
     out = nets(x)
     assert out.shape == (2, 7, 2)
@@ -112,13 +113,12 @@ def test_training_is_deterministic_and_learns() -> None:
             steps=150,
             batch=64,
             lr=1e-2,
-            seeds=2,
             low=0.0,
             high=2.0,
             optimizer="adam",
             test_x=tx,
             test_y=ty,
-            generator=g,
+            generators=[g, torch.Generator().manual_seed(seed + 1)],
         )
 
     a, b = train(0), train(0)
@@ -129,12 +129,55 @@ def test_training_is_deterministic_and_learns() -> None:
     assert minimal == {2: 4}
 
 
-def test_depth_separation_measure() -> None:
+def testdepth_separation_measure() -> None:
     cfg = DeepCheapConfig(train_widths=(8, 16, 32, 64))
     # depth 1 never reaches: one step past the widest (a lower bound) -> holds
-    steps, detail = _depth_separation_measure({1: None, 2: 32, 4: 16}, cfg)
+    steps, detail = depth_separation_measure({1: None, 2: 32, 4: 16}, cfg)
     assert steps == 3.0 and "lower bound" in detail
-    assert _depth_separation_measure({1: 32, 4: 16}, cfg)[0] == 1.0
-    assert _depth_separation_measure({1: 16, 4: 16}, cfg)[0] == 0.0  # fails the >= 1 test
-    assert _depth_separation_measure({1: 16, 4: None}, cfg)[0] == -3.0  # deep never reaches
-    assert _depth_separation_measure({1: None, 4: None}, cfg)[0] is None  # inconclusive
+    assert depth_separation_measure({1: 32, 4: 16}, cfg)[0] == 1.0
+    assert depth_separation_measure({1: 16, 4: 16}, cfg)[0] == 0.0  # fails the >= 1 test
+    assert depth_separation_measure({1: 16, 4: None}, cfg)[0] == -3.0  # deep never reaches
+    assert depth_separation_measure({1: None, 4: None}, cfg)[0] is None  # inconclusive
+
+
+def test_a_seed_does_not_depend_on_its_batch_mates() -> None:
+    def run(second: int) -> dp.TrainResult:
+        tx, ty = dp.sample_product(256, 3, 0.0, 2.0, torch.Generator().manual_seed(9))
+        gens = [torch.Generator().manual_seed(0), torch.Generator().manual_seed(second)]
+        return dp.train_product_nets(
+            3,
+            2,
+            (4, 8),
+            steps=50,
+            batch=32,
+            lr=1e-2,
+            low=0.0,
+            high=2.0,
+            optimizer="adam",
+            test_x=tx,
+            test_y=ty,
+            generators=gens,
+        )
+
+    a, b = run(1), run(2)
+    np.testing.assert_allclose(a.errors[0], b.errors[0], rtol=1e-6)
+    assert not np.allclose(a.errors[1], b.errors[1])
+
+
+@pytest.mark.parametrize("exps", [(1, 1), (2,), (1, 1, 1), (3, 2), (2, 0, 1)])
+def test_shallow_monomial_count_and_order(exps: tuple[int, ...]) -> None:
+    """RT Thm II.1: prod(r_i + 1) neurons in one hidden layer; error O(lambda^2)."""
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(2000, len(exps), generator=g, dtype=torch.float64) * 2 - 1
+    y = (x ** torch.tensor(exps, dtype=torch.float64)).prod(1)
+    errs = []
+    for lam in (0.2, 0.1):
+        net = dp.ShallowMonomial(exps, "softplus", lam, bias=1.0)
+        assert net.neuron_count == int(np.prod([r + 1 for r in exps]))
+        errs.append(float((net(x) - y).abs().max()))
+    assert errs[0] / errs[1] == pytest.approx(4.0, rel=0.1)  # halving lambda: error / 4
+    assert errs[1] < 0.02
+    # LTR eq. A4 is the case r_i = 1: the same 2^n-neuron network
+    if set(exps) == {1}:
+        shallow = dp.shallow_product(len(exps), "softplus", 0.1, 1.0)
+        assert torch.allclose(shallow(x), dp.ShallowMonomial(exps, "softplus", 0.1, 1.0)(x))

@@ -1,4 +1,4 @@
-"""The gates against theory: bias shifts, O(λ²) errors, the brief's reference numbers."""
+"""The gates against theory: bias shifts, O(λ²) errors, an independent prototype's numbers."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def test_bias_shift_found_numerically() -> None:
     assert gt.gate_bias("sigmoid") == gt.gate_bias("logistic")
     for name in ("softplus", "silu", "gelu"):
         assert gt.gate_bias(name) == 0.0
-    # sigma''(b) values of the brief's table
+    # sigma''(b) values of the prototype's table
     assert gt.derivatives("logistic", gt.gate_bias("logistic"), 2)[2] == pytest.approx(
         -0.0962, abs=1e-4
     )
@@ -45,7 +45,7 @@ def test_copy_bias_is_an_inflection_point() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(BRIEF))
-def test_brief_reference_errors(name: str) -> None:
+def test_prototype_reference_errors(name: str) -> None:
     for lam, ref in zip(LAMS, BRIEF[name], strict=True):
         assert gt.gate_error("product", name, lam) == pytest.approx(ref, rel=0.2), lam
 
@@ -70,7 +70,7 @@ def test_float32_optimum_near_0_03() -> None:
     errs = [gt.gate_error("product", "softplus", float(lam), torch.float32, 101) for lam in lams]
     best = float(lams[int(np.argmin(errs))])
     assert 0.015 <= best <= 0.06
-    # brief: 1.6e-3 (0.1), 3.3e-4 (0.03), 2.6e-3 (0.01), 0.26 (0.001)
+    # prototype: 1.6e-3 (0.1), 3.3e-4 (0.03), 2.6e-3 (0.01), 0.26 (0.001)
     assert gt.gate_error("product", "softplus", 0.03, torch.float32) == pytest.approx(
         3.3e-4, rel=0.3
     )

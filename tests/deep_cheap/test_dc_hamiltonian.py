@@ -50,7 +50,7 @@ def test_network_equals_bayes_posterior(dims: int) -> None:
 
 
 def test_shared_covariance_makes_logistic_enough() -> None:
-    # LDA case: with one covariance for all classes the logits are affine (brief B.2)
+    # LDA case: with one covariance for all classes the logits are affine (LTR eq. 14)
     model, *_ = _setup(2)
     shared = hm.GaussianClasses(model.priors, model.means, model.covs[:1].expand(3, 2, 2).clone())
     g = torch.Generator().manual_seed(5)
@@ -70,3 +70,20 @@ def test_mean_kl() -> None:
     expected = 0.5 * (0.9 * math.log(0.9 / 0.5) + 0.1 * math.log(0.1 / 0.5))
     assert hm.mean_kl(p, q) == pytest.approx(expected)
     assert hm.mean_kl(p, p) == 0.0
+
+
+def test_fitted_classes_recover_the_model_and_mixtures_normalise() -> None:
+    g = torch.Generator().manual_seed(4)
+    model = hm.make_gaussian_classes(3, 2, g)
+    x, y = model.sample(200_000, g)
+    fit = hm.fit_gaussian_classes(x, y, 3)
+    assert torch.allclose(fit.priors, model.priors, atol=0.01)
+    assert torch.allclose(fit.means, model.means, atol=0.03)
+    assert torch.allclose(fit.covs, model.covs, atol=0.05)
+    assert hm.parameter_count(3, 2) == 2 + 3 * (2 + 3)
+    shared = hm.shared_covariance(model)
+    assert torch.equal(shared.covs[2], model.covs[0])
+    mix = hm.make_mixture_classes(model, 2.0, g)
+    lp = mix.log_posterior(x[:100])
+    assert torch.allclose(lp.exp().sum(1), torch.ones(100, dtype=torch.float64))
+    assert torch.allclose(mix.offsets.norm(dim=1), torch.full((3,), 2.0, dtype=torch.float64))

@@ -10,8 +10,9 @@ import torch
 
 from occam.deep_cheap import PolynomialError, compile_polynomial, compile_polynomials
 from occam.deep_cheap import polynomial as pl
+from occam.deep_cheap.config import FIXED_SUITE
 from occam.deep_cheap.depth import tree_copies
-from occam.deep_cheap.study import FIXED_SUITE, random_polynomial
+from occam.deep_cheap.experiments import random_polynomial
 
 EXAMPLE = "3*x1*x2*x3*x4 - 2*x1**2*x3 + x2**3 + 0.5*x4 - 1"
 
@@ -20,13 +21,13 @@ def _product(n: int) -> str:
     return "*".join(f"x{i}" for i in range(1, n + 1))
 
 
-def test_brief_example_neurons_and_errors() -> None:
+def test_example_polynomial_neurons_and_errors() -> None:
     net = compile_polynomial(EXAMPLE)
     # 3 product gates (x1x2x3x4) + [product, copy, product] twice (x1^2 x3, x2^3) = 12 + 9 + 9
     assert net.neuron_count == 30
     assert compile_polynomial(EXAMPLE, squaring=True).neuron_count == 28  # x.x by 3-neuron gates
     assert net.n_vars == 4 and net.depth == 2
-    # The brief's 1.8e-2 (lambda=0.1) and 1.6e-3 (0.03) are maxima over random samples;
+    # The prototype's 1.8e-2 (lambda=0.1) and 1.6e-3 (0.03) are maxima over random samples;
     # 3e4 random points give the same within 30%, the corners (all |x_i| = 1) a bit more.
     g = torch.Generator().manual_seed(0)
     x = torch.rand(30000, 4, generator=g, dtype=torch.float64) * 2 - 1

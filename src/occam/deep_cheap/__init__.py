@@ -12,6 +12,7 @@ Public entry points::
 
 from occam.deep_cheap.depth import (
     LayeredProduct,
+    ShallowMonomial,
     rt_layer_groups,
     rt_neuron_count,
     rt_width_curve,
@@ -47,6 +48,7 @@ __all__ = [
     "HamiltonianNetwork",
     "LayeredProduct",
     "PolynomialError",
+    "ShallowMonomial",
     "bayes_log_posterior",
     "compile_polynomial",
     "compile_polynomials",

@@ -34,6 +34,7 @@ from occam.deep_cheap.gates import copy_bias, derivatives, get_activation, taylo
 __all__ = [
     "BlockNets",
     "LayeredProduct",
+    "ShallowMonomial",
     "TrainResult",
     "minimal_widths",
     "rt_layer_groups",
@@ -194,6 +195,57 @@ def shallow_product(n: int, activation: str = "softplus", lam: float = 0.1, bias
     return LayeredProduct([[n]], activation, lam, bias)
 
 
+class ShallowMonomial(nn.Module):
+    """x1^r1⋯xn^rn with one hidden layer of ∏(r_i + 1) neurons: (batch, n) → (batch,).
+
+    RT Thm II.1 (the upper half of m₁(p) = ∏(r_i + 1)), built as a tensor product of
+    univariate Vandermonde rules, which generalises LTR eq. A4 (r_i = 1, nodes ±1):
+    variable i gets the r_i + 1 symmetric nodes t = −1, …, 1 and weights w solving
+    Σ_j w_j t_j^m = [m = r_i] for m = 0..r_i; neuron (j_1, …, j_n) computes
+    σ(b + λ Σ_i t_{i,j_i} x_i) with output weight ∏_i w_{i,j_i} / (σ_N λ^N N!/∏ r_i!),
+    N = Σ r_i and σ_N the N-th Taylor coefficient at b. Every monomial of degree ≤ N other
+    than x^r cancels (such a monomial has some power m_i < r_i, whose rule gives 0), and by
+    the symmetry of the nodes so do the degree-(N+1) terms, so the error is O(λ²).
+    ``neuron_count`` = ∏(r_i + 1). Needs σ_N ≠ 0 at ``bias`` (softplus: b = 1).
+    """
+
+    def __init__(
+        self,
+        exponents: Sequence[int],
+        activation: str = "softplus",
+        lam: float = 0.1,
+        bias: float = 1.0,
+    ) -> None:
+        super().__init__()
+        exps = [int(r) for r in exponents]
+        if not exps or min(exps) < 0 or sum(exps) == 0:
+            raise ValueError(f"need non-negative exponents with a positive sum, got {exps}")
+        self.fn = get_activation(activation).fn
+        self.exponents, self.bias, self.lam = exps, float(bias), float(lam)
+        nodes = [np.linspace(-1.0, 1.0, r + 1) if r > 0 else np.zeros(1) for r in exps]
+        rules = []
+        for r, t in zip(exps, nodes, strict=True):
+            e = np.zeros(r + 1)
+            e[r] = 1.0
+            rules.append(np.linalg.solve(np.vander(t, r + 1, increasing=True).T, e))
+        n_total = sum(exps)
+        sigma_n = float(taylor_coefficients(activation, bias, n_total)[n_total])
+        norm = sigma_n * lam**n_total * math.factorial(n_total)
+        norm /= math.prod(math.factorial(r) for r in exps)
+        grid = np.array(np.meshgrid(*nodes, indexing="ij")).reshape(len(exps), -1).T
+        weights = np.array(np.meshgrid(*rules, indexing="ij")).reshape(len(exps), -1).T
+        self.directions = torch.tensor(grid, dtype=torch.float64)  # (m, n)
+        self.out = torch.tensor(weights.prod(axis=1) / norm, dtype=torch.float64)  # (m,)
+        self.neuron_count = int(self.directions.shape[0])
+
+    def hidden(self, x: Tensor) -> Tensor:
+        """The hidden layer σ(b + λ t·x): (batch, n) → (batch, neuron_count)."""
+        return self.fn(self.bias + self.lam * x.double() @ self.directions.T)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.hidden(x) @ self.out
+
+
 # --------------------------------------------------------------------------------------
 # Trained networks (RT Fig. 2)
 # --------------------------------------------------------------------------------------
@@ -219,14 +271,14 @@ class BlockNets(nn.Module):
     Masked entries start at 0 and get no gradient through the mask, so the nets never mix.
     Init: PyTorch's default U(±1/√fan_in) with each net's own fan-in.
 
-    Shapes: forward (batch, n) → (seeds, batch, J).
+    Shapes: forward (batch, n) or (seeds, batch, n) → (seeds, batch, J).
     """
 
     block: Tensor
     owner: Tensor
 
     def __init__(
-        self, n: int, depth: int, widths: Sequence[int], seeds: int, generator: torch.Generator
+        self, n: int, depth: int, widths: Sequence[int], generators: Sequence[torch.Generator]
     ) -> None:
         super().__init__()
         total = sum(widths)
@@ -241,29 +293,39 @@ class BlockNets(nn.Module):
             start += w
         self.register_buffer("block", block)
         self.register_buffer("owner", owner)
+        self.seeds = len(generators)
 
-        def uniform(shape: tuple[int, ...], bound: Tensor | float) -> nn.Parameter:
-            u = torch.rand(shape, generator=generator) * 2.0 - 1.0
-            return nn.Parameter(u * bound)
+        def draws(shape: tuple[int, ...]) -> list[Tensor]:
+            return [torch.rand(shape, generator=g) * 2.0 - 1.0 for g in generators]
 
+        # Each seed's parameters come from its own generator, drawn in a fixed order, so a
+        # seed's network does not depend on how many seeds share the batch.
+        per_seed = [
+            draws((n, total)),
+            draws((1, total)),
+            *[draws((total, total)) for _ in range(depth - 1)],
+            *[draws((1, total)) for _ in range(depth - 1)],
+            draws((1, total)),
+            draws((1, len(widths))),
+        ]
+        stacked = [torch.stack(d) for d in per_seed]
         inv_fan = 1.0 / fan.sqrt()  # (S,): 1/√w of the block a unit belongs to
-        self.w_in = uniform((seeds, n, total), 1.0 / math.sqrt(n))
-        self.b_in = uniform((seeds, 1, total), 1.0 / math.sqrt(n))
+        self.w_in = nn.Parameter(stacked[0] / math.sqrt(n))
+        self.b_in = nn.Parameter(stacked[1] / math.sqrt(n))
         self.w_hidden = nn.ParameterList(
-            [uniform((seeds, total, total), inv_fan[:, None]) for _ in range(depth - 1)]
+            [nn.Parameter(w * inv_fan[:, None] * block) for w in stacked[2 : 1 + depth]]
         )
-        with torch.no_grad():
-            for w in self.w_hidden:
-                w.mul_(block)
         self.b_hidden = nn.ParameterList(
-            [uniform((seeds, 1, total), inv_fan[None, :]) for _ in range(depth - 1)]
+            [nn.Parameter(b * inv_fan[None, :]) for b in stacked[1 + depth : 2 * depth]]
         )
-        self.w_out = uniform((seeds, 1, total), inv_fan[None, :])
-        self.b_out = uniform((seeds, 1, len(widths)), (1.0 / torch.tensor(widths).float().sqrt()))
-        self.seeds = seeds
+        self.w_out = nn.Parameter(stacked[2 * depth] * inv_fan[None, :])
+        self.b_out = nn.Parameter(stacked[2 * depth + 1] / torch.tensor(widths).float().sqrt())
 
     def forward(self, x: Tensor) -> Tensor:
-        h = torch.tanh(torch.baddbmm(self.b_in, x.expand(self.seeds, *x.shape), self.w_in))
+        """x: (batch, n), shared by all seeds, or (seeds, batch, n) → (seeds, batch, J)."""
+        if x.dim() == 2:
+            x = x.expand(self.seeds, *x.shape)
+        h = torch.tanh(torch.baddbmm(self.b_in, x, self.w_in))
         for w, b in zip(self.w_hidden, self.b_hidden, strict=True):
             h = torch.tanh(torch.baddbmm(b, h, w * self.block))
         return (h * self.w_out) @ self.owner + self.b_out
@@ -285,30 +347,36 @@ def train_product_nets(
     steps: int,
     batch: int,
     lr: float,
-    seeds: int,
     low: float,
     high: float,
     optimizer: str,
     test_x: Tensor,
     test_y: Tensor,
-    generator: torch.Generator,
+    generators: Sequence[torch.Generator],
     device: torch.device | str = "cpu",
 ) -> TrainResult:
-    """Train seeds × len(widths) tanh nets of ``depth`` hidden layers on ∏x_i, all at once.
+    """Train len(generators) × len(widths) tanh nets of ``depth`` hidden layers on ∏x_i at once.
+
+    Seed s draws its initialisation and its own mini-batches from ``generators[s]`` (on the
+    CPU, so the data are the same on any ``device``): the seeds are independent runs that
+    merely share the batched matrix products. ``test_x`` is (T, n), shared, or (seeds, T, n)
+    with ``test_y`` (T,) or (seeds, T).
 
     Loss: mean |f(x) − ∏x_i| (RT: "the absolute value of the difference"). Inputs are
     centred and scaled to [−1, 1] (an affine map the first layer could absorb); the output
     bias starts at the target mean. Adam's step size decays linearly to 0; AdaDelta (RT's
-    optimiser) uses ``lr`` as its coefficient. All networks share each mini-batch, drawn
-    from ``generator`` on the CPU (so the data are the same on any ``device``).
+    optimiser) uses ``lr`` as its coefficient.
 
     Returns:
         relative test error mean|f − y| / mean|y| per (seed, width).
     """
+    seeds = len(generators)
     mid, half = (low + high) / 2, (high - low) / 2
-    nets = BlockNets(n, depth, widths, seeds, generator).to(device)
+    nets = BlockNets(n, depth, widths, generators).to(device)
+    tx = test_x if test_x.dim() == 3 else test_x.expand(seeds, *test_x.shape)
+    ty = test_y if test_y.dim() == 2 else test_y.expand(seeds, *test_y.shape)
     with torch.no_grad():
-        nets.b_out.add_(float(test_y.mean()))  # start at the mean target
+        nets.b_out.add_(ty.mean(dim=1)[:, None, None].to(nets.b_out.dtype))  # the mean target
     params = list(nets.parameters())
     if optimizer == "adam":
         opt: torch.optim.Optimizer = torch.optim.Adam(params, lr=lr)
@@ -320,17 +388,19 @@ def train_product_nets(
         raise ValueError(f"unknown optimizer {optimizer!r} (adam, adadelta)")
     loss = torch.zeros(seeds, len(widths), device=device)
     for _ in range(steps):
-        x, y = sample_product(batch, n, low, high, generator)
-        x, y = x.to(device), y.to(device)  # sampled on the CPU generator: same data anywhere
-        per_net = (nets((x - mid) / half) - y[None, :, None]).abs().mean(dim=1)  # (seeds, J)
+        draws = [sample_product(batch, n, low, high, g) for g in generators]
+        x = torch.stack([d[0] for d in draws]).to(device)  # (seeds, batch, n)
+        y = torch.stack([d[1] for d in draws]).to(device)  # (seeds, batch)
+        per_net = (nets((x - mid) / half) - y[:, :, None]).abs().mean(dim=1)  # (seeds, J)
         opt.zero_grad(set_to_none=True)
         per_net.sum().backward()
         opt.step()
         sched.step()
         loss = per_net.detach()
     with torch.no_grad():
-        tx, ty = test_x.to(device), test_y.to(device)
-        rel = (nets((tx - mid) / half) - ty[None, :, None]).abs().mean(dim=1) / ty.abs().mean()
+        tx, ty = tx.to(device), ty.to(device)
+        err = (nets((tx - mid) / half) - ty[:, :, None]).abs().mean(dim=1)
+        rel = err / ty.abs().mean(dim=1, keepdim=True)
     return TrainResult(depth, list(widths), rel.cpu().numpy(), loss.cpu().numpy())
 
 

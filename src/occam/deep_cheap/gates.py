@@ -6,13 +6,14 @@ numbers with four neurons of any smooth activation σ::
     m(u, v) = [σ(b+λ(u+v)) + σ(b−λ(u+v)) − σ(b+λ(u−v)) − σ(b−λ(u−v))] / (4 σ''(b) λ²)
             = u v [1 + λ² σ''''(b) / (6 σ''(b)) (u² + v²) + O(λ⁴)]
 
-(the expansion is derived in the brief, B.3). Odd Taylor orders cancel for any bias shift
+(our expansion of LTR eq. 10-11 to fourth order). Odd Taylor orders cancel for any bias shift
 ``b``; ``b`` only has to make σ''(b) ≠ 0. It is found numerically, never hard-coded:
 :func:`gate_bias` returns the point of largest |σ''| near 0 (a root of σ''', or 0 itself),
 e.g. 0 for softplus, SiLU and GELU, ln(2+√3) ≈ 1.317 for the logistic, 0.6585 for tanh.
 
 The squaring gate (Rolnick & Tegmark 2018, proof of Prop. II.6, with the factor corrected to
-1/σ''(b) as the brief explains)::
+1/σ''(b): the printed 1/(2σ''(0)) is right only if σ''(0) denotes the Taylor
+coefficient σ''(0)/2)::
 
     s(x) = [σ(b+λx) + σ(b−λx) − 2σ(b)] / (σ''(b) λ²) = x² [1 + λ² σ''''(b) x² / (12 σ''(b)) + …]
 

@@ -27,7 +27,12 @@ __all__ = [
     "GaussianClasses",
     "HamiltonianNetwork",
     "bayes_log_posterior",
+    "MixtureClasses",
+    "fit_gaussian_classes",
     "fit_logistic_regression",
+    "make_mixture_classes",
+    "parameter_count",
+    "shared_covariance",
     "make_gaussian_classes",
     "mean_kl",
 ]
@@ -85,6 +90,60 @@ def make_gaussian_classes(
     return GaussianClasses(priors, means, torch.stack(covs))
 
 
+def fit_gaussian_classes(x: Tensor, y: Tensor, classes: int) -> GaussianClasses:
+    """Maximum-likelihood Gaussian classes (class frequencies, means, covariances) from samples.
+
+    The fitted Hamiltonians Ĥ_y(x) = −ln N(x; m̂_y, Σ̂_y) are quadratic (LTR eq. 14); the
+    network built from them is what a learner can have, as opposed to the true parameters.
+    """
+    d = x.shape[1]
+    priors = torch.stack([(y == k).double().mean() for k in range(classes)])
+    means = torch.stack([x[y == k].mean(dim=0) for k in range(classes)])
+    covs = torch.stack([torch.cov(x[y == k].T, correction=0).reshape(d, d) for k in range(classes)])
+    return GaussianClasses(priors, means, covs)
+
+
+def parameter_count(classes: int, dims: int) -> int:
+    """Free parameters of K Gaussian classes: K − 1 priors, K d means, K d(d+1)/2 covariances."""
+    return classes - 1 + classes * (dims + dims * (dims + 1) // 2)
+
+
+def shared_covariance(model: GaussianClasses) -> GaussianClasses:
+    """The same classes with every covariance replaced by the first one (LDA: affine logits)."""
+    k = model.priors.shape[0]
+    return GaussianClasses(model.priors, model.means, model.covs[:1].expand(k, -1, -1).clone())
+
+
+@dataclass
+class MixtureClasses:
+    """Each class y a mixture ½N(m_y + δ_y, Σ_y) + ½N(m_y − δ_y, Σ_y): H_y is not quadratic."""
+
+    base: GaussianClasses
+    offsets: Tensor  # (K, d)
+
+    def sample(self, count: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        x, y = self.base.sample(count, generator)
+        side = torch.randint(0, 2, (count,), generator=generator).double() * 2.0 - 1.0
+        return x + side[:, None] * self.offsets[y], y
+
+    def log_posterior(self, x: Tensor) -> Tensor:
+        """Exact ln p(y|x): (batch, d) → (batch, K)."""
+        b = self.base
+        h_plus = GaussianClasses(b.priors, b.means + self.offsets, b.covs).hamiltonians(x)
+        h_minus = GaussianClasses(b.priors, b.means - self.offsets, b.covs).hamiltonians(x)
+        log_px = torch.logsumexp(torch.stack([-h_plus, -h_minus]), dim=0) - math.log(2.0)
+        return torch.log_softmax(log_px + torch.log(b.priors), dim=1)
+
+
+def make_mixture_classes(
+    model: GaussianClasses, separation: float, generator: torch.Generator
+) -> MixtureClasses:
+    """Split each class of ``model`` into two components ± δ_y, |δ_y| = separation, random δ."""
+    k, d = model.means.shape
+    delta = torch.randn(k, d, generator=generator, dtype=torch.float64)
+    return MixtureClasses(model, separation * delta / delta.norm(dim=1, keepdim=True))
+
+
 def bayes_log_posterior(model: GaussianClasses, x: Tensor) -> Tensor:
     """ln p(y|x) = log_softmax_y(−H_y(x) + ln p(y)) (LTR eq. 8): (batch, d) → (batch, K)."""
     return torch.log_softmax(-model.hamiltonians(x) + torch.log(model.priors), dim=1)
@@ -134,6 +193,7 @@ class HamiltonianNetwork(nn.Module):
         self.register_buffer("log_prior", torch.log(model.priors))
         self.scale = float(scale)
         self.neuron_count = self.hamiltonian.neuron_count
+        self.classes = model  # the class model whose Hamiltonians the network computes
 
     def logits(self, x: Tensor) -> Tensor:
         """−H_y(x) + ln p(y): (batch, d) → (batch, K)."""
@@ -172,4 +232,5 @@ def fit_logistic_regression(
 
 def mean_kl(log_p: Tensor, log_q: Tensor) -> float:
     """Mean over rows of KL(p ‖ q) = Σ_y p (ln p − ln q), from log-probabilities (nats)."""
-    return float((log_p.exp() * (log_p - log_q)).sum(dim=1).mean())
+    with torch.no_grad():
+        return float((log_p.exp() * (log_p - log_q)).sum(dim=1).mean())

@@ -2,7 +2,7 @@
 
 LTR Corollary (§II C): any multivariate polynomial is approximated to any accuracy by a network
 of fixed size, "scaling as the number of multiplications required times a factor that is
-typically slightly larger than 4". The construction (brief B.5):
+typically slightly larger than 4". The construction:
 
 * Each monomial c·x1^r1⋯xn^rn becomes a balanced binary tree over the multiset of its
   factors (x_i repeated r_i times, in index order): adjacent items are paired level by level
@@ -14,7 +14,7 @@ typically slightly larger than 4". The construction (brief B.5):
 * Terms are summed in the output layer, which reads each monomial's root at its own depth
   (degree-1 terms read the inputs directly; the constant is the output bias).
 
-Neuron count: 4 per product gate, 3 per squaring gate, 1 per copy gate; the brief's example
+Neuron count: 4 per product gate, 3 per squaring gate, 1 per copy gate; the example
 ``3*x1*x2*x3*x4 - 2*x1**2*x3 + x2**3 + 0.5*x4 - 1`` compiles to 12 + 9 + 9 = 30 neurons
 (28 with ``squaring=True``). RT Theorem II.1 bounds the best possible count of a monomial
 by Σ_i (7⌈log₂ r_i⌉ + 4) (:func:`rt_monomial_bound`).
@@ -288,7 +288,7 @@ class GateErrorModel:
 
 
 def gate_error_model(activation: str) -> GateErrorModel:
-    """Leading-order max errors of the gates (Taylor expansion about b and b_c; brief B.3).
+    """Leading-order max errors of the gates (Taylor expansion about b and b_c, LTR eq. 10).
 
     product: λ²|σ''''|/(3|σ''|) + ε(|σ|+|bσ'|)/(2|σ''|λ²); square: λ²|σ''''|/(12|σ''|) +
     2ε(|σ|+|bσ'|)/(|σ''|λ²); copy: λ|σ''|/(2|σ'|) + λ²|σ'''|/(6|σ'|) + ε(|σ|+|bσ'|)/(|σ'|λ),
@@ -613,7 +613,8 @@ def compile_polynomial(
         lam: gate scale λ; ``None`` picks the λ minimising the predicted error (module
             docstring). The result is accurate on [−1,1]^n.
         n_vars: number of inputs (default: the highest index present).
-        squaring: use 3-neuron squaring gates for x·x (default False, the brief's scheme).
+        squaring: use 3-neuron squaring gates for x·x (default False: product gates only,
+            as in LTR Fig. 2).
         skip: carry odd factors by identity skip connections instead of copy gates.
         dtype: float64 (default) or float32.
     Returns:

@@ -1,0 +1,381 @@
+"""deep-cheap configuration: the papers' knobs, the three profiles, and the claims.
+
+The claims are fixed here, before any run; :func:`occam.deep_cheap.study.judge` decides them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from occam.claims import ClaimSpec, Control
+from occam.deep_cheap.gates import ACTIVATIONS
+from occam.knobs import (
+    Config,
+    ConfigError,
+    at_least,
+    between,
+    knob,
+    non_empty,
+    non_negative,
+    one_of,
+    open_unit,
+    positive,
+)
+
+ACTIVATION_NAMES: tuple[str, ...] = (*ACTIVATIONS, "sigmoid", "swish")
+
+EXAMPLE_POLYNOMIAL = "3*x1*x2*x3*x4 - 2*x1**2*x3 + x2**3 + 0.5*x4 - 1"
+FIXED_SUITE: tuple[str, ...] = (
+    EXAMPLE_POLYNOMIAL,
+    "x1*x2",
+    "x1**2",
+    "x1**8",
+    "x1*x2*x3*x4*x5*x6*x7*x8",
+    "x1**4 - 6*x1**2 + 3",
+    "x1**3*x2**2*x3 - x2*x3**4 + 2*x1 - 0.25",
+    "0.5*x1**2*x2**2*x3**2*x4**2 + x1*x4 - x2*x3",
+)
+
+
+@dataclass(frozen=True)
+class DeepCheapConfig(Config):
+    """The papers' knobs (``full`` uses RT's n = 20 for the trained experiment).
+
+    Input distribution of the trained experiment: the default is RT's x ~ U[0, 2]. Then
+    ∏x_i = ∏(1 + t_i), t_i ~ U[−1, 1], contains every monomial of the t_i with weight 1,
+    so the high-degree terms that separate shallow from deep nets carry real variance; at
+    n = 8 (``quick``) shallow nets plateau near 30% relative L1 error while depth ≥ 2
+    reaches 10%. U[0.5, 1.5] keeps the product O(1) but makes it nearly linear,
+    1 + Σ t_i + …, and the depth effect much weaker at n = 8 (measured: no depth reached a
+    smaller width than depth 1). At n = 20, however, U[0, 2] gives a product with standard
+    deviation 18 times its mean: in a 2000-step probe no net of depth 1–4 and width ≤ 128
+    got below 83% error. ``full`` therefore uses U[0.5, 1.5] (probe: depth 1 plateaus at
+    14%, depth ≥ 2 reaches 8–9%) with threshold 0.1; it takes hours on a CPU and resumes
+    from its checkpoint when interrupted.
+    """
+
+    replicates: int = knob(
+        3, "independent replicates of every measurement (seeds)", check=between(1, 100)
+    )
+    activation: str = knob(
+        "softplus", "smooth σ of the constructions", check=one_of(*ACTIVATION_NAMES)
+    )
+    dtype: Literal["float64", "float32"] = knob(
+        "float64", "dtype of the compiler and Hamiltonian networks"
+    )
+    # (1) gates: LTR eq. 11, Fig. 2
+    gate_lams: tuple[float, ...] = knob(
+        (1.0, 0.3, 0.1, 0.03, 0.01),
+        "λ values of the per-activation error table",
+        check=non_empty(between(1e-6, 10.0)),
+    )
+    gate_scan: int = knob(
+        33,
+        "λ values, log-spaced on [1e-4, 1], for the slope and float32 optimum",
+        check=at_least(3),
+    )
+    gate_grid: int = knob(201, "grid points per axis of [−1,1]²", check=at_least(3))
+    slope_lam_min: float = knob(
+        1e-3, "lower end of the O(λ²) slope fit (float64)", check=between(1e-4, 1.0)
+    )
+    slope_lam_max: float = knob(
+        0.1, "upper end of the O(λ²) slope fit (float64)", check=between(1e-4, 1.0)
+    )
+    # (2) compiler: LTR Corollary, RT Thm II.1
+    poly_random: int = knob(
+        12, "random sparse polynomials added to the fixed suite", check=non_negative
+    )
+    poly_max_vars: int = knob(6, "most variables of a random polynomial", check=between(2, 12))
+    poly_max_terms: int = knob(5, "most monomials of a random polynomial", check=between(1, 50))
+    poly_max_degree: int = knob(6, "highest degree of a random monomial", check=between(1, 16))
+    poly_points: int = knob(
+        20000, "random test points in [−1,1]^n (plus the corners)", check=positive
+    )
+    mono_count: int = knob(6, "random monomials per replicate (shallow count)", check=positive)
+    mono_max_vars: int = knob(3, "most variables of a random monomial", check=between(1, 4))
+    mono_max_power: int = knob(3, "highest power r_i of a random monomial", check=between(1, 4))
+    mono_max_degree: int = knob(
+        6, "highest degree of a random monomial (float64 round-off)", check=between(1, 8)
+    )
+    mono_points: int = knob(4000, "test points per monomial (plus corners)", check=at_least(100))
+    # (3a) depth, constructive: LTR App. A, RT eq. 10
+    depth_n_max: int = knob(16, "largest n of the constructed products x1⋯xn", check=between(2, 24))
+    depth_lam: float = knob(0.1, "λ of the constructed products", check=between(1e-4, 1.0))
+    shallow_bias: float = knob(
+        1.0,
+        "bias b of the shallow products (softplus needs σ^(k)(b) ≠ 0 for k ≤ n)",
+        check=between(-4.0, 4.0),
+    )
+    shallow_eval_max_n: int = knob(
+        14, "evaluate the 2^n-wide net only up to this n", check=between(2, 20)
+    )
+    depth_points: int = knob(512, "random test points (plus up to 256 corners)", check=positive)
+    # (3b) depth, trained: RT §III A, Fig. 2
+    train_n: int = knob(8, "inputs n of the trained product x1⋯xn", check=between(2, 64))
+    train_depths: tuple[int, ...] = knob(
+        (1, 2, 3, 4), "hidden layers k of the trained nets", check=non_empty(between(1, 16))
+    )
+    train_widths: tuple[int, ...] = knob(
+        (8, 16, 32, 64), "widths per hidden layer", check=non_empty(between(1, 4096))
+    )
+    train_steps: int = knob(2000, "optimiser steps per net", check=positive)
+    train_batch: int = knob(256, "mini-batch size", check=positive)
+    train_lr: float = knob(1e-2, "learning rate (Adam) or coefficient (AdaDelta)", check=positive)
+    train_optimizer: Literal["adam", "adadelta"] = knob("adam", "optimiser (RT used AdaDelta)")
+    train_seeds: int = knob(1, "restarts per (depth, width); the best one counts", check=positive)
+    train_low: float = knob(0.0, "x ~ U[low, high]; RT: U[0, 2]", check=between(-10.0, 10.0))
+    train_high: float = knob(2.0, "x ~ U[low, high]; RT: U[0, 2]", check=between(-10.0, 10.0))
+    train_test: int = knob(8192, "held-out test points", check=positive)
+    error_threshold: float = knob(
+        0.2, "relative L1 error that counts as reaching the product", check=open_unit
+    )
+    # (4) Hamiltonian/softmax: LTR eq. 8, 14
+    ham_classes: int = knob(3, "Gaussian classes", check=between(2, 20))
+    ham_dims: int = knob(2, "input dimensions", check=between(1, 16))
+    ham_train: int = knob(2000, "training samples", check=at_least(10))
+    ham_test: int = knob(20000, "held-out samples", check=positive)
+
+    def check(self) -> None:
+        if self.slope_lam_min >= self.slope_lam_max:
+            raise ConfigError(
+                f"slope_lam_min={self.slope_lam_min:g} must be below "
+                f"slope_lam_max={self.slope_lam_max:g}"
+            )
+        if self.train_low >= self.train_high:
+            raise ConfigError(
+                f"train_low={self.train_low:g} must be below train_high={self.train_high:g}"
+            )
+
+
+PROFILES: dict[str, DeepCheapConfig] = {
+    "smoke": DeepCheapConfig(
+        gate_scan=13,
+        gate_grid=41,
+        poly_random=3,
+        poly_points=2000,
+        depth_n_max=8,
+        shallow_eval_max_n=8,
+        depth_points=256,
+        train_n=4,
+        train_depths=(1, 2),
+        train_widths=(4, 8),
+        train_steps=300,
+        train_batch=64,
+        train_test=1024,
+        ham_test=4000,
+        replicates=2,
+        mono_count=3,
+        mono_points=1000,
+    ),
+    "quick": DeepCheapConfig(),
+    "full": DeepCheapConfig(
+        gate_scan=61,
+        poly_random=40,
+        poly_points=100_000,
+        shallow_eval_max_n=16,
+        depth_points=4096,
+        train_n=20,
+        train_depths=(1, 2, 3, 4, 5),
+        train_widths=(16, 32, 64, 128, 256, 512),
+        train_steps=20_000,
+        replicates=5,
+        train_lr=3e-3,
+        train_test=65536,
+        train_low=0.5,  # see DeepCheapConfig: U[0,2] at n = 20 is too heavy-tailed to learn
+        train_high=1.5,
+        error_threshold=0.1,
+        ham_dims=4,
+        ham_train=20_000,
+        ham_test=200_000,
+    ),
+}
+
+# --------------------------------------------------------------------------------------
+# Claims (fixed before the run), each with the control where it must not hold
+# --------------------------------------------------------------------------------------
+
+POINTS = "fresh random test points in the cube"
+
+GATE_LAMBDA2 = ClaimSpec(
+    id="dc.gate_lambda2",
+    statement="The 4-neuron multiplication gate's max error on [-1,1]^2 falls as O(lambda^2): "
+    "the fitted log-log slope over lambda in [1e-3, 0.1] (float64) is 2 +/- 0.2.",
+    source="LTR eq. 11, Fig. 2",
+    comparator="between",
+    threshold=(1.8, 2.2),
+    paper_value="uv[1 + O(u^2+v^2)], exact as lambda -> 0",
+    replicate=POINTS,
+    control=Control(
+        name="float32 arithmetic",
+        description="The same fit in float32: round-off grows as eps/lambda^2 and overtakes "
+        "the lambda^2 truncation below lambda ~ 0.03, so the O(lambda^2) law of exact "
+        "arithmetic must not show over [1e-3, 0.1].",
+    ),
+)
+GATE_PRACTICAL = ClaimSpec(
+    id="dc.gate_practical",
+    statement="A reasonably good product is reached already at 1/lambda = 10: max error on "
+    "[-1,1]^2 at lambda = 0.1 is at most 1e-2 (the lambda^2 truncation predicts 1.7e-3 for "
+    "softplus).",
+    source="LTR §II C.1",
+    comparator="<=",
+    threshold=1e-2,
+    paper_value="reasonably good for 1/lambda ~ 10",
+    replicate=POINTS,
+    control=Control(
+        name="1/lambda = 1",
+        description="The same gate at lambda = 1, where the Taylor expansion behind eq. 11 "
+        "has no small parameter: its error must not be small.",
+    ),
+)
+GATE_FLOAT32 = ClaimSpec(
+    id="dc.gate_float32_optimum",
+    statement="In float32, round-off (~eps/lambda^2) meets truncation (~lambda^2): the best "
+    "lambda of the product gate is interior, between 0.01 and 0.1.",
+    source="derived from LTR eq. 11 (round-off is not in the papers)",
+    comparator="between",
+    threshold=(0.01, 0.1),
+    paper_value="not in the papers; predicted (eps R/T)^(1/4) ~ 0.03 for softplus",
+    replicate=POINTS,
+    control=Control(
+        name="float64 arithmetic",
+        description="The same scan in float64, whose eps is 2^29 times smaller: the predicted "
+        "optimum moves to ~2e-4, so it must not lie in [0.01, 0.1].",
+    ),
+)
+SQUARE_GATE = ClaimSpec(
+    id="dc.square_gate",
+    statement="The 3-neuron squaring gate with factor 1/sigma''(b) computes x^2 + O(x^4): max "
+    "error on [-1,1] at lambda = 0.1 is at most 1e-3 (the truncation predicts 4.2e-4 for "
+    "softplus).",
+    source="RT Prop. II.6 proof (factor corrected to 1/sigma''(b))",
+    comparator="<=",
+    threshold=1e-3,
+    paper_value="x^2 + O(x^4)",
+    replicate=POINTS,
+    control=Control(
+        name="the printed factor 1/(2 sigma''(0))",
+        description="The gate with RT's printed normalisation, which is right only if "
+        "sigma''(0) denotes the Taylor coefficient: it computes x^2/2, so it must fail.",
+    ),
+)
+COMPILER_ERROR = ClaimSpec(
+    id="dc.compiler_error",
+    statement="At the practical lambda = 0.1, every compiled polynomial stays within the "
+    "predicted error, the sum over its gates of their O(lambda^2) truncation errors: max over "
+    "the suite of measured / predicted on [-1,1]^n is <= 1.1 (the bound is leading order; "
+    "its relative correction is O(lambda^2)).",
+    source="LTR Corollary (§II C); gate errors from LTR eq. 11",
+    comparator="<=",
+    threshold=1.1,
+    paper_value="any tolerance with a network of fixed size",
+    replicate="fresh random polynomial suite (plus the fixed suite) and test points",
+    control=Control(
+        name="inputs outside the cube",
+        description="The same networks on [-1.5,1.5]^n, where the bound's premise |u| <= 1 "
+        "for every gate input is broken and degree-d truncation grows like 1.5^(d+2): the "
+        "prediction must not cover the error there.",
+    ),
+)
+SHALLOW_MONOMIAL = ClaimSpec(
+    id="dc.shallow_monomial",
+    statement="One hidden layer of prod(r_i + 1) neurons computes x1^r1...xn^rn with error "
+    "O(lambda^2): the smallest fitted log-log slope over a random monomial suite "
+    "(lambda = 0.2, 0.1, 0.05) is >= 1.8.",
+    source="RT Thm II.1 (m_1(p) = prod(r_i + 1)); LTR App. A (2^n for x1...xn)",
+    comparator=">=",
+    threshold=1.8,
+    paper_value="m_1(p) = prod(r_i + 1) exactly",
+    replicate="fresh random monomial suite (up to 3 variables, powers up to 3) and points",
+    control=Control(
+        name="one neuron fewer",
+        description="prod(r_i + 1) - 1 neurons (the node t = (1, ..., 1) dropped) with "
+        "the best output weights and bias (least squares): below RT's count the Taylor terms "
+        "cannot all cancel, so the error must not vanish as lambda^2.",
+    ),
+)
+TREE_ACCURACY = ClaimSpec(
+    id="dc.tree_accuracy",
+    statement="The deep binary tree multiplies n_max inputs with 4(n-1) neurons (60 for "
+    "n = 16) within the predicted error of its n - 1 gates at lambda = 0.1 "
+    "(measured / predicted <= 1.1), where one hidden layer needs 2^n.",
+    source="LTR §III H, App. A",
+    comparator="<=",
+    threshold=1.1,
+    paper_value="4n neurons deep vs 2^n shallow (32 inputs: 160 vs 4,294,967,296)",
+    replicate=POINTS,
+    control=Control(
+        name="one hidden layer, same neurons",
+        description="A single hidden layer with the tree's 4(n-1) neurons sigma(b + lambda s.x) "
+        "(random sign vectors s) and the best output weights (least squares on half the "
+        "points, scored on the other half): far below 2^n it cannot multiply n inputs.",
+    ),
+)
+DEPTH_SEPARATION = ClaimSpec(
+    id="dc.depth_separation",
+    statement="Trained tanh nets: the minimal width reaching the error threshold is smaller "
+    "at the deepest depth than at depth 1, by at least one width step (a doubling); "
+    "measured = steps between them (depth 1 never reaching counts as one step past the "
+    "widest, a lower bound).",
+    source="RT §III A, Fig. 2; RT Thm III.1",
+    comparator=">=",
+    threshold=1.0,
+    paper_value="width n^((k-1)/k) 2^(n^(1/k)): exponential at k = 1, near-linear deeper",
+    replicate="independent seed (initialisation, mini-batches, test set)",
+    control=Control(
+        name="n = 2 inputs",
+        description="The same grid for x1*x2, where RT's curve n^((k-1)/k) 2^(n^(1/k)) is "
+        "flat (4 at k = 1, 3.8 at k = 2): depth must not save a width doubling there.",
+    ),
+)
+HAMILTONIAN_KL = ClaimSpec(
+    id="dc.hamiltonian_kl",
+    statement="A gate network computing quadratic Hamiltonians fitted from samples (Gaussian "
+    "maximum likelihood), with ln p(y) as softmax bias, approaches the Bayes posterior: its "
+    "mean KL(Bayes || network) on held-out data, in units of p/n (p fitted parameters, n "
+    "samples; a well-specified fit has expected KL <= p/2n), is <= 1.",
+    source="LTR eq. 8, 14",
+    comparator="<=",
+    threshold=1.0,
+    unit="p/n",
+    paper_value="p(y|x) = softmax(-H_y(x) - mu_y), H_y quadratic for Gaussian classes",
+    replicate="fresh random class model and samples",
+    control=Control(
+        name="classes that are Gaussian mixtures",
+        description="Each class a two-component Gaussian mixture, whose Hamiltonian "
+        "-ln p(x|y) is not quadratic: the same fitted quadratic network must stay far "
+        "from the Bayes posterior.",
+    ),
+)
+LOGISTIC_WORSE = ClaimSpec(
+    id="dc.logistic_worse",
+    statement="With unequal class covariances the Hamiltonians are quadratic, so a logistic "
+    "regression (affine logits) cannot represent the posterior: its mean KL to the Bayes "
+    "posterior is >= 2 in units of its own estimation error p/n (p = (K-1)(d+1)).",
+    source="LTR eq. 14 (quadratic Hamiltonians; affine only for a shared covariance)",
+    comparator=">=",
+    threshold=2.0,
+    unit="p/n",
+    paper_value="quadratic logits (QDA); affine only with a shared covariance (LDA)",
+    replicate="fresh random class model and samples",
+    control=Control(
+        name="equal covariances",
+        description="The same classes with one shared covariance: the Hamiltonians' "
+        "quadratic parts cancel in the softmax, logistic regression is exact, and its KL is "
+        "estimation error only (expected p/2n), so it must not reach 2 p/n.",
+    ),
+)
+
+CLAIMS: tuple[ClaimSpec, ...] = (
+    GATE_LAMBDA2,
+    GATE_PRACTICAL,
+    GATE_FLOAT32,
+    SQUARE_GATE,
+    COMPILER_ERROR,
+    SHALLOW_MONOMIAL,
+    TREE_ACCURACY,
+    DEPTH_SEPARATION,
+    HAMILTONIAN_KL,
+    LOGISTIC_WORSE,
+)

@@ -1,0 +1,198 @@
+"""deep-cheap figures: builders of ``matplotlib.figure.Figure`` objects.
+
+No pyplot state and no backend switching: a :class:`~matplotlib.figure.Figure` needs no
+backend, so building these in a notebook leaves its backend alone. The study saves them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullLocator
+
+from occam.deep_cheap import depth as dp
+from occam.deep_cheap import gates as gt
+from occam.deep_cheap import hamiltonian as hm
+from occam.deep_cheap.config import DeepCheapConfig
+
+
+def _plain_log(ax: Axes, which: str) -> None:
+    """Plain '1e-4' tick labels, no minor ticks: mathtext labels make saving ~3x slower."""
+    fmt = FuncFormatter(lambda v, _: f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e"))
+    axes: dict[str, list[Any]] = {"x": [ax.xaxis], "y": [ax.yaxis], "both": [ax.xaxis, ax.yaxis]}
+    for axis in axes[which]:
+        axis.set_major_formatter(fmt)
+        axis.set_minor_locator(NullLocator())
+
+
+def gates_figure(
+    act: str,
+    scan: np.ndarray,
+    err64: np.ndarray,
+    err32: np.ndarray,
+    rows: list[dict[str, Any]],
+) -> Figure:
+    fig = Figure(figsize=(6, 4.2))
+    ax = fig.subplots()
+    ax.loglog(scan, err64, "o-", ms=3, label=f"{act}, float64")
+    ax.loglog(scan, err32, "s-", ms=3, label=f"{act}, float32")
+    ref = err64[np.argmin(np.abs(scan - 0.1))]
+    ax.loglog(scan, ref * (scan / 0.1) ** 2, "k--", lw=1, label="∝ λ²")
+    pred32 = [gt.predicted_gate_error(act, float(s), torch.float32) for s in scan]
+    ax.loglog(scan, [a + b for a, b in pred32], ":", color="C1", label="float32 model")
+    for name in gt.ACTIVATIONS:
+        if name == act:
+            continue
+        pts = [
+            (r["lam"], r["max_error"])
+            for r in rows
+            if r["activation"] == name and r["dtype"] == "float64"
+        ]
+        ax.loglog(*zip(*pts, strict=True), "x", alpha=0.6, label=f"{name}, float64")
+    ax.set_ylim(max(err64.min() * 0.3, 1e-14), 2.0)
+    ax.set_xlabel("input scale λ")
+    ax.set_ylabel("max |m(u,v) − uv| on [−1,1]²")
+    _plain_log(ax, "both")
+    ax.set_title("4-neuron multiplication gate (LTR eq. 11)")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def neurons_figure(rows: list[dict[str, Any]]) -> Figure:
+    n = [r["n"] for r in rows]
+    fig = Figure(figsize=(6, 4.2))
+    ax = fig.subplots()
+    ax.semilogy(n, [r["shallow_neurons"] for r in rows], "o-", label="1 hidden layer: 2ⁿ")
+    ax.semilogy(
+        n,
+        [r["shallow_lower_bound"] for r in rows],
+        ":",
+        color="C0",
+        label="RT lower bound C(n, ⌊n/2⌋)",
+    )
+    ax.semilogy(n, [r["k2_neurons"] for r in rows], "s-", label="2 hidden layers (RT eq. 10)")
+    ax.semilogy(n, [r["k3_neurons"] for r in rows], "^-", label="3 hidden layers (RT eq. 10)")
+    ax.semilogy(
+        n, [r["tree_neurons"] for r in rows], "d-", label="binary tree, ⌈log₂ n⌉ layers: 4(n−1)"
+    )
+    ax.set_xlabel("number of inputs n")
+    ax.set_ylabel("neurons to compute x1⋯xn")
+    _plain_log(ax, "y")
+    ax.set_title("Shallow vs deep product networks")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def trained_figure(
+    results: list[dp.TrainResult],
+    minimal: dict[int, int | None],
+    config: DeepCheapConfig,
+) -> Figure:
+    depths = [r.depth for r in results]
+    widths = list(config.train_widths)
+    grid = np.array([r.errors.min(axis=0) for r in results]).T  # (widths, depths)
+    fig = Figure(figsize=(5.5, 4.2))
+    ax = fig.subplots()
+    im = ax.imshow(
+        np.log10(grid),
+        origin="lower",
+        aspect="auto",
+        cmap="viridis_r",
+        extent=(depths[0] - 0.5, depths[-1] + 0.5, -0.5, len(widths) - 0.5),
+    )
+    fig.colorbar(im, ax=ax, label="log10 relative L1 error (best seed)")
+    ks = np.linspace(depths[0], depths[-1], 100)
+    curve = [dp.rt_width_curve(config.train_n, float(k)) for k in ks]  # type: ignore[arg-type]
+    pos = np.interp(
+        np.log2(curve), np.log2(widths), np.arange(len(widths)), left=-0.5, right=len(widths) - 0.5
+    )
+    ax.plot(ks, pos, "r-", lw=2, label="RT: n^((k−1)/k)·2^(n^(1/k))")
+    reached = [(k, widths.index(w)) for k, w in minimal.items() if w is not None]
+    missed = [(k, len(widths) - 0.6) for k, w in minimal.items() if w is None]
+    style: dict[str, Any] = {"color": "w", "mec": "k", "ls": "none"}
+    if reached:
+        ax.plot(
+            *zip(*reached, strict=True),
+            marker="*",
+            ms=14,
+            **style,
+            label=f"minimal width, error ≤ {config.error_threshold:g}",
+        )
+    if missed:
+        ax.plot(
+            *zip(*missed, strict=True),
+            marker="^",
+            ms=10,
+            **style,
+            label=f"not reached up to width {widths[-1]}",
+        )
+    ax.set_xticks(depths)
+    ax.set_yticks(range(len(widths)), [str(w) for w in widths])
+    ax.set_xlabel("hidden layers k")
+    ax.set_ylabel("width per layer")
+    ax.set_title(f"Learning x1⋯x{config.train_n} (RT Fig. 2)")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
+    return fig
+
+
+def hamiltonian_figure(
+    model: hm.GaussianClasses,
+    net: hm.HamiltonianNetwork,
+    logistic: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    log_bayes: torch.Tensor,
+    log_net: torch.Tensor,
+    log_logistic: torch.Tensor,
+) -> Figure:
+    panels = 4 if model.dims == 2 else 1
+    fig = Figure(figsize=(4 * panels, 3.8))
+    axes = fig.subplots(1, panels, squeeze=False)
+    shown = slice(0, 1500)
+    if model.dims == 2:
+        lo, hi = x.min(dim=0).values, x.max(dim=0).values
+        g0, g1 = torch.meshgrid(
+            torch.linspace(float(lo[0]), float(hi[0]), 120, dtype=torch.float64),
+            torch.linspace(float(lo[1]), float(hi[1]), 120, dtype=torch.float64),
+            indexing="xy",
+        )
+        grid = torch.stack([g0.reshape(-1), g1.reshape(-1)], dim=1)
+        with torch.no_grad():
+            regions = [hm.bayes_log_posterior(model, grid), net(grid), logistic(grid)]
+        for ax, lp, title in zip(
+            axes[0], regions, ("Bayes (exact)", "gate network", "logistic regression"), strict=False
+        ):
+            ax.contourf(
+                g0,
+                g1,
+                lp.argmax(dim=1).reshape(g0.shape).numpy(),
+                levels=[-0.5, 0.5, 1.5, 2.5],
+                alpha=0.3,
+                cmap="brg",
+            )
+            ax.scatter(x[shown, 0], x[shown, 1], c=y[shown], s=2, cmap="brg", rasterized=True)
+            ax.set_title(title)
+    ax = axes[0, -1]
+    pb = log_bayes.exp()[:, 0].numpy()
+    ax.plot(
+        pb[:3000],
+        log_logistic.exp()[:3000, 0].numpy(),
+        ".",
+        ms=2,
+        alpha=0.5,
+        label="logistic",
+        rasterized=True,
+    )
+    ax.plot(
+        pb[:3000], log_net.exp()[:3000, 0].numpy(), ".", ms=2, label="gate network", rasterized=True
+    )
+    ax.plot([0, 1], [0, 1], "k--", lw=1)
+    ax.set_xlabel("Bayes p(y=0|x)")
+    ax.set_ylabel("model p(y=0|x)")
+    ax.set_title("Posterior on held-out data")
+    ax.legend(fontsize=7)
+    return fig
