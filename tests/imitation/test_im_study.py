@@ -6,7 +6,7 @@ import json
 
 import torch
 
-from occam.imitation import STUDY
+from occam.imitation.study import STUDY
 from occam.study import RunContext
 
 
