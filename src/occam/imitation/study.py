@@ -24,8 +24,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
 from occam.claims import Claim
 from occam.imitation import figures
 from occam.imitation.config import (
@@ -59,8 +57,6 @@ from occam.study import RunContext, Study, StudyResult, json_ready
 
 
 def run(config: ImitationConfig, ctx: RunContext) -> StudyResult:
-    torch.set_num_threads(1)
-
     # 1-3. The three experiments.
     with ctx.timed("e1_bandit"):
         e1 = e1_bandit(config, ctx.seed, ctx.progress)
