@@ -28,7 +28,7 @@ from occam.imitation.baselines import (
     TabularAgent,
 )
 from occam.imitation.config import ImitationConfig, Learner
-from occam.imitation.envs import HazardNav2D, LavaGrid
+from occam.imitation.envs import MOVES, ContextualBandit, HazardNav2D, LavaGrid
 from occam.imitation.imitator import safe_alpha
 from occam.imitation.models import (
     N_NAV_FEATURES,
@@ -39,12 +39,15 @@ from occam.imitation.models import (
 )
 from occam.imitation.runner import (
     EnsembleImitator,
+    FrozenImitator,
+    InertEnsembleImitator,
+    InertImitator,
+    PredictiveImitator,
     TabularImitator,
     Trace,
     binned_mean,
     demonstrations,
     log_bins,
-    loglog_slope,
     nav_demonstrations,
     run_bandit,
     run_nav,
@@ -52,10 +55,13 @@ from occam.imitation.runner import (
     summarise,
 )
 
-Progress = Callable[[Iterable[int], str, int], Iterator[int]]
+STAY = MOVES.index((0, 0))  # the 'stay' action of E2 and E3
+
+Runs = list[tuple[int, int]]  # (replicate, run within the replicate)
+Progress = Callable[[Runs, str, int], Iterable[tuple[int, int]]]
 
 
-def _no_progress(it: Iterable[int], description: str, total: int) -> Iterator[int]:
+def _no_progress(it: Runs, description: str, total: int) -> Iterator[tuple[int, int]]:
     return iter(it)
 
 
@@ -66,7 +72,7 @@ def _no_progress(it: Iterable[int], description: str, total: int) -> Iterator[in
 
 @dataclass
 class Arm:
-    """Per-seed summaries of one method in one environment, and its curves."""
+    """Per-run summaries of one method in one environment (every replicate), and its curves."""
 
     method: str
     param: str = ""
@@ -81,17 +87,28 @@ class Arm:
     def name(self) -> str:
         return f"{self.method} {self.param}".strip()
 
-    def add(self, tr: Trace, edges: np.ndarray, checkpoints: np.ndarray) -> None:
-        self.runs.append(summarise(tr))
+    def add(self, tr: Trace, replicate: int, event_steps: int = 0) -> None:
+        """Add one run of replicate ``replicate``; curves on log bins of its own length."""
+        horizon = tr.theta.size
+        edges, checkpoints = log_bins(horizon), checkpoints_for(horizon)
+        self.runs.append({**summarise(tr, event_steps), "replicate": float(replicate)})
         self.theta_bins.append(binned_mean(tr.theta, edges))
         self.cum_queries.append(np.cumsum(tr.queried)[checkpoints - 1].astype(np.float64))
         self.cum_theta3.append(np.cumsum(tr.theta**3)[checkpoints - 1])
 
-    def mean(self, key: str) -> float:
-        return float(np.mean([r[key] for r in self.runs]))
+    def _values(self, key: str, replicate: int | None) -> list[float]:
+        return [r[key] for r in self.runs if replicate is None or r["replicate"] == replicate]
 
-    def total(self, key: str) -> float:
-        return float(np.sum([r[key] for r in self.runs]))
+    def mean(self, key: str, replicate: int | None = None) -> float:
+        """Mean of ``key`` over the runs (of one replicate, or all)."""
+        return float(np.mean(self._values(key, replicate)))
+
+    def total(self, key: str, replicate: int | None = None) -> float:
+        return float(np.sum(self._values(key, replicate)))
+
+    def per_1e4(self, key: str, replicate: int | None = None) -> float:
+        """``key`` (a count per run) per 10^4 steps."""
+        return self.mean(key, replicate) * 1e4 / self.mean("steps", replicate)
 
 
 def arm_row(env: str, arm: Arm) -> dict[str, Any]:
@@ -135,7 +152,7 @@ class EnvResult:
     def tabular(cls, name: str, horizon: int, n_models: int, delta: float) -> EnvResult:
         """E1/E2: a uniform prior over ``n_models``; alpha_safe = delta * w(pi_d)."""
         prior = 1.0 / n_models
-        edges, checkpoints = log_bins(horizon), _checkpoints(horizon)
+        edges, checkpoints = log_bins(horizon), checkpoints_for(horizon)
         return cls(name, horizon, safe_alpha(delta, prior), prior, edges, checkpoints)
 
     def sweep(self, method: str = "imitator") -> list[Arm]:
@@ -154,13 +171,16 @@ def _alpha_grid(config_alphas: tuple[float, ...], alpha_safe: float) -> list[flo
     return sorted(set(config_alphas) | {alpha_safe})
 
 
-def _checkpoints(horizon: int) -> np.ndarray:
+def checkpoints_for(horizon: int) -> np.ndarray:
+    """About 30 log-spaced steps in [10, horizon] at which cumulative curves are kept."""
     return np.unique(np.round(np.geomspace(10, horizon, 30)).astype(np.int64))
 
 
 # ---------------------------------------------------------------------------------------
 # E1 and E2: tabular model classes
 # ---------------------------------------------------------------------------------------
+
+Seeds = Callable[[str, int], int]  # (label, replicate) -> seed: ctx.seed_for
 
 
 def _tabular_arms(
@@ -169,71 +189,122 @@ def _tabular_arms(
     tc: TabularClass,
     config: ImitationConfig,
     seed: int,
+    replicate: int,
     runner: Any,
     demo_env: Any,
     dagger_learner: Learner,
 ) -> None:
-    """Run every arm of one seed in one tabular environment (common random numbers)."""
-    horizon = res.horizon
-    for alpha in _alpha_grid(config.alphas, res.alpha_safe):
+    """Run every arm of one run in one tabular environment (common random numbers)."""
+    horizon, k = res.horizon, config.event_steps
+    for alpha in sorted(set(config.alphas) | {res.alpha_safe, config.control_alpha}):
         tr = runner(env, tc, TabularImitator(tc, alpha), horizon, seed)
         arm = res.arm("imitator", f"alpha={alpha:.3g}", alpha)
-        arm.add(tr, res.edges, res.checkpoints)
+        arm.add(tr, replicate, k)
         if alpha == res.alpha_safe and isinstance(env, LavaGrid):  # where it asks (heat map)
             cells = tr.keys[tr.queried] % env.n_cells
             counts = np.bincount(cells, minlength=env.n_cells).astype(np.float64)
             arm.query_cells = counts if arm.query_cells is None else arm.query_cells + counts
-    demos = demonstrations(demo_env, tc, config.n_demo, seed + 7919)
-    for method, agent in (("bc_counts", CountsBC(tc)), ("bc_bayes", BayesBC(tc))):
-        agent.pretrain(demos)
-        res.arm(method).add(runner(env, tc, agent, horizon, seed), res.edges, res.checkpoints)
+    budget = int(at_safe_alpha(res).runs[-1]["queries"])  # this run's imitator queries
+    demos = demonstrations(demo_env, tc, max(config.n_demo, budget), seed + 7919)
+    counts_bc, bayes_bc = CountsBC(tc), BayesBC(tc)
+    counts_bc.pretrain(demos[: config.n_demo])
+    bayes_bc.pretrain(demos[:budget])  # Bayes BC at the imitator's budget
+    res.arm("bc_counts").add(runner(env, tc, counts_bc, horizon, seed), replicate, k)
+    res.arm("bc_bayes", "matched").add(runner(env, tc, bayes_bc, horizon, seed), replicate, k)
     d_h = min(horizon, config.dagger_horizon)
     dagger = DAgger(tc, config.dagger_beta_steps, dagger_learner)
-    d_edges, d_ck = log_bins(d_h), _checkpoints(d_h)
-    res.arm(f"dagger_{dagger_learner}").add(run_tabular(env, tc, dagger, d_h, seed), d_edges, d_ck)
+    res.arm(f"dagger_{dagger_learner}").add(run_tabular(env, tc, dagger, d_h, seed), replicate, k)
     demo: TabularAgent = Demonstrator(tc)
-    res.arm("demonstrator").add(run_tabular(env, tc, demo, d_h, seed), d_edges, d_ck)
+    res.arm("demonstrator").add(run_tabular(env, tc, demo, d_h, seed), replicate, k)
     for chi in config.ens_dagger_chis:
         ens_dagger = EnsembleDAgger(tc, config.ens_dagger_k, chi)
         arm = res.arm("ensemble_dagger", f"chi={chi:g}", chi)
-        arm.add(runner(env, tc, ens_dagger, horizon, seed), res.edges, res.checkpoints)
+        arm.add(runner(env, tc, ens_dagger, horizon, seed), replicate, k)
     for tau in config.entropy_taus:
         arm = res.arm("entropy_query", f"tau={tau:g}", tau)
-        arm.add(runner(env, tc, EntropyQuery(tc, tau), horizon, seed), res.edges, res.checkpoints)
+        arm.add(runner(env, tc, EntropyQuery(tc, tau), horizon, seed), replicate, k)
+    # Controls: the same agent without the conservative minimum (k steps), and without
+    # learning (control_horizon steps).
+    ablated = PredictiveImitator(tc, res.alpha_safe)
+    res.arm("control_predictive").add(runner(env, tc, ablated, k, seed), replicate, k)
+    c_h = min(horizon, config.control_horizon)
+    frozen = FrozenImitator(tc, res.alpha_safe)
+    res.arm("control_frozen").add(runner(env, tc, frozen, c_h, seed), replicate, k)
 
 
 def e1_bandit(
-    config: ImitationConfig, run_seed: int, progress: Progress = _no_progress
+    config: ImitationConfig, seeds: Seeds, progress: Progress = _no_progress
 ) -> EnvResult:
     """E1: contextual bandit, uniform prior over truth + near-twins + random policies."""
     n_models = 1 + config.e1_twins + config.e1_random
     res = EnvResult.tabular("E1", config.e1_horizon, n_models, config.delta)
-    for k in progress(range(config.e1_seeds), "imitation E1 bandit", config.e1_seeds):
-        env, tc = bandit_class(
-            np.random.default_rng((run_seed, 1, k)),
-            config.e1_contexts,
-            config.e1_actions,
-            config.e1_hazard_contexts,
-            config.e1_twins,
-            config.e1_random,
-            config.e1_twin_eps,
-        )
-        seed = run_seed * 100_003 + 1000 + k
-        _tabular_arms(res, env, tc, config, seed, run_bandit, env, config.e1_dagger_learner)
+    runs = [(r, k) for r in range(config.replicates) for k in range(config.e1_seeds)]
+    for r, k in progress(runs, "imitation E1 bandit", len(runs)):
+        env, tc = _bandit(config, seeds(f"e1 class {k}", r), config.e1_twin_eps)
+        seed = seeds(f"e1 run {k}", r)
+        _tabular_arms(res, env, tc, config, seed, r, run_bandit, env, config.e1_dagger_learner)
     return res
 
 
+def e1_unambiguous(
+    config: ImitationConfig, seeds: Seeds, progress: Progress = _no_progress
+) -> EnvResult:
+    """Control of the matched-budget comparison: E1 whose twins equal the demonstrator.
+
+    The imitator at alpha_safe and the three strong baselines (Bayes BC at the imitator's
+    budget, EnsembleDAgger and entropy sweeps), ``control_horizon`` steps per run.
+    """
+    n_models = 1 + config.e1_twins + config.e1_random
+    horizon = min(config.e1_horizon, config.control_horizon)
+    res = EnvResult.tabular("E1 unambiguous", horizon, n_models, config.delta)
+    runs = [(r, k) for r in range(config.replicates) for k in range(config.e1_seeds)]
+    for r, k in progress(runs, "imitation E1 control", len(runs)):
+        env, tc = _bandit(config, seeds(f"e1 control class {k}", r), (0.0,))
+        seed = seeds(f"e1 control run {k}", r)
+        tr = run_bandit(env, tc, TabularImitator(tc, res.alpha_safe), horizon, seed)
+        res.arm("imitator", f"alpha={res.alpha_safe:.3g}", res.alpha_safe).add(tr, r)
+        bayes_bc = BayesBC(tc)
+        bayes_bc.pretrain(demonstrations(env, tc, int(tr.queried.sum()), seed + 7919))
+        res.arm("bc_bayes", "matched").add(run_bandit(env, tc, bayes_bc, horizon, seed), r)
+        for chi in config.ens_dagger_chis:
+            agent: TabularAgent = EnsembleDAgger(tc, config.ens_dagger_k, chi)
+            res.arm("ensemble_dagger", f"chi={chi:g}", chi).add(
+                run_bandit(env, tc, agent, horizon, seed), r
+            )
+        for tau in config.entropy_taus:
+            agent = EntropyQuery(tc, tau)
+            res.arm("entropy_query", f"tau={tau:g}", tau).add(
+                run_bandit(env, tc, agent, horizon, seed), r
+            )
+    return res
+
+
+def _bandit(
+    config: ImitationConfig, seed: int, twin_eps: tuple[float, ...]
+) -> tuple[ContextualBandit, TabularClass]:
+    return bandit_class(
+        np.random.default_rng(seed),
+        config.e1_contexts,
+        config.e1_actions,
+        config.e1_hazard_contexts,
+        config.e1_twins,
+        config.e1_random,
+        twin_eps,
+    )
+
+
 def e2_gridworld(
-    config: ImitationConfig, run_seed: int, progress: Progress = _no_progress
+    config: ImitationConfig, seeds: Seeds, progress: Progress = _no_progress
 ) -> EnvResult:
     """E2: the lava gridworld; the demonstrator is one model of the (beta, kappa, Phi) grid."""
     n_models = len(config.e2_betas) * len(config.e2_cautions) * config.e2_potentials
     res = EnvResult.tabular("E2", config.e2_horizon, n_models, config.delta)
-    for k in progress(range(config.e2_seeds), "imitation E2 gridworld", config.e2_seeds):
+    runs = [(r, k) for r in range(config.replicates) for k in range(config.e2_seeds)]
+    for r, k in progress(runs, "imitation E2 gridworld", len(runs)):
         env = LavaGrid(config.e2_size, config.e2_slip)
         tc = gridworld_class(
             env,
-            np.random.default_rng((run_seed, 2, k)),
+            np.random.default_rng(seeds(f"e2 class {k}", r)),
             config.e2_betas,
             config.e2_cautions,
             config.e2_potentials,
@@ -241,9 +312,14 @@ def e2_gridworld(
             config.e2_truth_beta,
             config.e2_truth_caution,
         )
-        seed = run_seed * 100_003 + 2000 + k
+        seed = seeds(f"e2 run {k}", r)
         demo_env = LavaGrid(config.e2_size, config.e2_slip)
-        _tabular_arms(res, env, tc, config, seed, run_tabular, demo_env, config.e2_dagger_learner)
+        _tabular_arms(
+            res, env, tc, config, seed, r, run_tabular, demo_env, config.e2_dagger_learner
+        )
+        inert = InertImitator(tc, res.alpha_safe, STAY)  # the usefulness control
+        c_h = min(res.horizon, config.control_horizon)
+        res.arm("control_inert").add(run_tabular(env, tc, inert, c_h, seed), r)
     return res
 
 
@@ -253,11 +329,11 @@ def e2_gridworld(
 
 
 def e3_navigation(
-    config: ImitationConfig, run_seed: int, progress: Progress = _no_progress
+    config: ImitationConfig, seeds: Seeds, progress: Progress = _no_progress
 ) -> EnvResult:
     """E3: navigation around a hazard disc; ensemble imitator vs EnsembleDAgger, BC, DAgger."""
     horizon = config.e3_horizon
-    res = EnvResult("E3", horizon, math.nan, math.nan, log_bins(horizon), _checkpoints(horizon))
+    res = EnvResult("E3", horizon, math.nan, math.nan, log_bins(horizon), checkpoints_for(horizon))
     demo_kw = {"beta": config.e3_demo_beta, "caution": config.e3_demo_caution}
 
     def ensemble(seed: int) -> MLPEnsemble:
@@ -271,16 +347,18 @@ def e3_navigation(
         )
 
     every, steps = config.e3_refit_every, config.e3_fit_steps
-    for k in progress(range(config.e3_seeds), "imitation E3 navigation", config.e3_seeds):
-        seed = run_seed * 100_003 + 3000 + k
+    runs = [(r, k) for r in range(config.replicates) for k in range(config.e3_seeds)]
+    for r, k in progress(runs, "imitation E3 navigation", len(runs)):
+        seed = seeds(f"e3 run {k}", r)
+        net_seed = seeds(f"e3 nets {k}", r)
         alphas = sorted(set(config.e3_alphas) | {config.e3_alpha})
         for alpha in alphas:
-            agent = EnsembleImitator(ensemble(seed), every, steps, alpha, config.e3_floor)
+            agent = EnsembleImitator(ensemble(net_seed), every, steps, alpha, config.e3_floor)
             tr = run_nav(HazardNav2D(), agent, horizon, seed, demo_kw)
-            res.arm("ens_imitator", f"alpha={alpha:.3g}", alpha).add(tr, res.edges, res.checkpoints)
+            res.arm("ens_imitator", f"alpha={alpha:.3g}", alpha).add(tr, r)
         if config.e3_equal_weights_arm:  # equal weights, alpha = 1/K: all members on top
             agent = EnsembleImitator(
-                ensemble(seed),
+                ensemble(net_seed),
                 every,
                 steps,
                 1.0 / config.e3_members,
@@ -288,26 +366,24 @@ def e3_navigation(
                 prequential=False,
             )
             tr = run_nav(HazardNav2D(), agent, horizon, seed, demo_kw)
-            res.arm("ens_imitator", "equal weights").add(tr, res.edges, res.checkpoints)
+            res.arm("ens_imitator", "equal weights").add(tr, r)
         for chi in config.e3_chis:
-            nav_ed = NavEnsembleDAgger(ensemble(seed), every, steps, chi, config.e3_floor)
+            nav_ed = NavEnsembleDAgger(ensemble(net_seed), every, steps, chi, config.e3_floor)
             tr = run_nav(HazardNav2D(), nav_ed, horizon, seed, demo_kw)
-            res.arm("ensemble_dagger", f"chi={chi:g}", chi).add(tr, res.edges, res.checkpoints)
-        bc = NavBC(ensemble(seed), every, steps)
+            res.arm("ensemble_dagger", f"chi={chi:g}", chi).add(tr, r)
+        bc = NavBC(ensemble(net_seed), every, steps)
         bc.pretrain(
-            nav_demonstrations(HazardNav2D(), config.e3_n_demo, seed + 7919, demo_kw),
+            nav_demonstrations(HazardNav2D(), config.e3_n_demo, seeds(f"e3 demos {k}", r), demo_kw),
             config.e3_bc_fit_steps,
         )
-        res.arm("bc_mlp").add(
-            run_nav(HazardNav2D(), bc, horizon, seed, demo_kw), res.edges, res.checkpoints
-        )
+        res.arm("bc_mlp").add(run_nav(HazardNav2D(), bc, horizon, seed, demo_kw), r)
         d_h = min(horizon, config.dagger_horizon)
         tr = run_nav(HazardNav2D(), NavDemonstrator(), d_h, seed, demo_kw)
-        res.arm("demonstrator").add(tr, log_bins(d_h), _checkpoints(d_h))
-        dagger = NavDAgger(ensemble(seed), every, steps, config.dagger_beta_steps)
-        res.arm("dagger_mlp").add(
-            run_nav(HazardNav2D(), dagger, d_h, seed, demo_kw), log_bins(d_h), _checkpoints(d_h)
-        )
+        res.arm("demonstrator").add(tr, r)
+        dagger = NavDAgger(ensemble(net_seed), every, steps, config.dagger_beta_steps)
+        res.arm("dagger_mlp").add(run_nav(HazardNav2D(), dagger, d_h, seed, demo_kw), r)
+        inert = InertEnsembleImitator(ensemble(net_seed), config.e3_alpha, config.e3_floor, STAY)
+        res.arm("control_inert").add(run_nav(HazardNav2D(), inert, horizon, seed, demo_kw), r)
     return res
 
 
@@ -320,32 +396,33 @@ def at_safe_alpha(res: EnvResult) -> Arm:
     return res.arms[f"imitator alpha={res.alpha_safe:.3g}"]
 
 
-def decile_ratio(arm: Arm) -> float:
-    first = arm.mean("theta_first_decile")
-    return arm.mean("theta_last_decile") / first if first > 0 else math.nan
+def decile_ratio(arm: Arm, replicate: int) -> float:
+    """Mean theta over the last tenth of the runs / over the first tenth (one replicate)."""
+    first = arm.mean("theta_first_decile", replicate)
+    return arm.mean("theta_last_decile", replicate) / first if first > 0 else math.nan
 
 
-def query_slope(res: EnvResult, arm: Arm) -> float:
-    """Log-log slope of mean cumulative queries between T/10 and T (checkpoints)."""
-    cum = np.mean(arm.cum_queries, axis=0)
-    lo = int(np.searchsorted(res.checkpoints, res.horizon // 10))
-    return loglog_slope(cum, res.checkpoints, lo)
+def query_slope(arm: Arm, replicate: int) -> float:
+    """Log-log slope of mean cumulative queries between T/10 and T (one replicate).
+
+    0 if nothing was asked at all, NaN if nothing was asked by T/10 but something later.
+    """
+    horizon = arm.mean("steps", replicate)
+    q_end, q_tenth = arm.mean("queries", replicate), arm.mean("queries_first_tenth", replicate)
+    if q_tenth <= 0:
+        return 0.0 if q_end <= 0 else math.nan
+    return math.log(q_end / q_tenth) / math.log(horizon / max(1, int(horizon) // 10))
 
 
-def monotone_breaks(sweep: list[Arm]) -> tuple[int, list[float], list[float]]:
-    """Adjacent pairs (alpha ascending) where queries rise or violations fall with alpha."""
-    queries = [a.mean("queries") for a in sweep]
-    viol = [a.mean("over") + a.mean("unsafe") for a in sweep]
-    breaks = sum(q2 > q1 for q1, q2 in zip(queries, queries[1:], strict=False))
-    breaks += sum(v2 < v1 for v1, v2 in zip(viol, viol[1:], strict=False))
-    return breaks, queries, viol
+def matched_unsafe(res: EnvResult, method: str, queries: float, replicate: int) -> float:
+    """Unsafe actions per 10^4 steps of ``method``'s threshold sweep at ``queries`` queries.
 
-
-def interp_unsafe(points: list[tuple[float, float]], q: float) -> tuple[float, bool]:
-    """Unsafe per 1e4 at ``q`` queries, interpolated over (queries, unsafe) points.
-
-    Returns the value and whether q lay inside the swept range (else the nearest end)."""
-    pts = sorted(points)
-    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-    inside = xs[0] <= q <= xs[-1]
-    return float(np.interp(q, xs, ys)), inside
+    Linear interpolation over the sweep's (mean queries, unsafe per 10^4) points of one
+    replicate; outside the swept range, the nearest end (np.interp's convention).
+    """
+    points = sorted(
+        (a.mean("queries", replicate), a.per_1e4("unsafe", replicate))
+        for a in res.arms.values()
+        if a.method == method
+    )
+    return float(np.interp(queries, [p[0] for p in points], [p[1] for p in points]))

@@ -123,8 +123,7 @@ def alpha_tradeoff(e1: EnvResult, e2: EnvResult) -> Figure:
                     label=f"{method}: unsafe",
                 )
         for method, color in (("bc_counts", "C3"), ("bc_bayes", "C4")):
-            if method in res.arms:
-                a = res.arms[method]
+            for a in [a for a in res.arms.values() if a.method == method]:
                 ax.plot(
                     [max(a.mean("queries"), 1)],
                     [a.mean("unsafe")],
@@ -172,7 +171,11 @@ def unsafe_bars(e1: EnvResult, e2: EnvResult, e3: EnvResult) -> Figure:
     axes = fig.subplots(1, 3)
     fig.subplots_adjust(wspace=0.25)
     for ax, res in zip(axes, (e1, e2, e3), strict=True):
-        arms = [a for a in res.arms.values() if a.method != "demonstrator"]
+        arms = [
+            a
+            for a in res.arms.values()
+            if a.method != "demonstrator" and not a.method.startswith("control")
+        ]
         names = [a.name.replace("alpha=", "a=") for a in arms]
         vals = [a.mean("unsafe") * 1e4 / a.mean("steps") for a in arms]
         colors = [

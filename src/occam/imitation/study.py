@@ -9,47 +9,54 @@ demonstrator, updated only on the demonstrator's own actions; take the *top set*
 demonstrator does, so an event unlikely under the demonstrator stays unlikely, and queries
 die out.
 
-The paper has no experiments; ``run`` tests its claims in three designed ones, in order:
+The paper has no experiments; ``run`` tests its claims in designed ones, each repeated over
+``replicates`` independent draws (environments, model classes, demonstrators, agents):
 
 1. E1, contextual bandit with near-twin models: the alpha sweep (including
-   ``alpha = delta * w(pi_d)``), BC, DAgger, an EnsembleDAgger-style rule, an entropy rule.
-2. E2, a continuing lava gridworld whose demonstrator is a cautious Boltzmann policy from
-   value iteration; the same arms; a heat map of where the imitator asks.
-3. E3, continuous 2-D navigation with an MLP ensemble as approximate posterior (no
+   ``alpha = delta * w(pi_d)``), BC, DAgger, an EnsembleDAgger-style rule, an entropy rule,
+   and the controls (the posterior-predictive and the frozen imitator).
+2. The same bandit with an unambiguous class (twins equal to the demonstrator): the
+   control of the matched-budget comparison.
+3. E2, a continuing lava gridworld whose demonstrator is a cautious Boltzmann policy from
+   value iteration; the same arms, and the conservative rule without queries.
+4. E3, continuous 2-D navigation with an MLP ensemble as approximate posterior (no
    guarantee), against EnsembleDAgger at matched query budgets, BC and DAgger.
-4. The claims, judged in :func:`judge`; tables, figures and the reading.
+5. The claims, each against its control, judged in :func:`judge`; tables, figures, reading.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any
 
 from occam.claims import Claim
 from occam.imitation import figures
 from occam.imitation.config import (
+    A_EVENTS,
     A_RETENTION,
-    A_SAFETY,
     B_SUBLINEAR,
     B_VANISH,
-    C_BC_UNSAFE,
-    C_DAGGER_QUERIES,
+    C_MATCHED,
+    C_USEFUL,
     CLAIMS,
-    D_MONOTONE,
     E_ENSEMBLE,
     PROFILES,
+    USEFUL,
     ImitationConfig,
 )
 from occam.imitation.envs import LavaGrid
 from occam.imitation.experiments import (
+    Arm,
     EnvResult,
     arm_row,
     at_safe_alpha,
     decile_ratio,
     e1_bandit,
+    e1_unambiguous,
     e2_gridworld,
     e3_navigation,
-    interp_unsafe,
-    monotone_breaks,
+    matched_unsafe,
     query_slope,
 )
 from occam.imitation.imitator import ville_bound
@@ -57,16 +64,18 @@ from occam.study import RunContext, Study, StudyResult, json_ready
 
 
 def run(config: ImitationConfig, ctx: RunContext) -> StudyResult:
-    # 1-3. The three experiments.
+    # 1-4. The experiments; every run draws its streams from ctx.seed_for(label, replicate).
     with ctx.timed("e1_bandit"):
-        e1 = e1_bandit(config, ctx.seed, ctx.progress)
+        e1 = e1_bandit(config, ctx.seed_for, ctx.progress)
+    with ctx.timed("e1_unambiguous"):
+        e1u = e1_unambiguous(config, ctx.seed_for, ctx.progress)
     with ctx.timed("e2_gridworld"):
-        e2 = e2_gridworld(config, ctx.seed, ctx.progress)
+        e2 = e2_gridworld(config, ctx.seed_for, ctx.progress)
     with ctx.timed("e3_navigation"):
-        e3 = e3_navigation(config, ctx.seed, ctx.progress)
+        e3 = e3_navigation(config, ctx.seed_for, ctx.progress)
 
-    # 4. Claims, tables, figures.
-    claims, inputs = judge(config, e1, e2, e3)
+    # 5. Claims, tables, figures.
+    claims, inputs = judge(config, e1, e1u, e2, e3)
     ctx.save_figure(figures.query_rates(e1, e2, e3), "query_rates")
     ctx.save_figure(figures.alpha_tradeoff(e1, e2), "alpha_tradeoff")
     ctx.save_figure(figures.unsafe_bars(e1, e2, e3), "unsafe_bars")
@@ -81,144 +90,202 @@ def run(config: ImitationConfig, ctx: RunContext) -> StudyResult:
             "prior_truth": r.prior_truth,
             "arms": {name: arm_row(r.name, a) for name, a in r.arms.items()},
         }
-        for r in (e1, e2, e3)
+        for r in (e1, e1u, e2, e3)
     }
     metrics["claims_inputs"] = inputs
     return StudyResult(
         metrics=json_ready(metrics),
         claims=claims,
-        tables=tables(e1, e2, e3),
-        reading=reading(config, e1, e2, e3, inputs),
+        tables=tables(e1, e1u, e2, e3),
+        reading=reading(config, e1, e2, e3, claims),
         timings=dict(ctx.timings),
     )
 
 
+def _worst(values: list[float]) -> float:
+    """The largest value, NaN if any is NaN (a replicate without a measurement)."""
+    return math.nan if any(math.isnan(v) for v in values) else max(values)
+
+
 def judge(
-    config: ImitationConfig, e1: EnvResult, e2: EnvResult, e3: EnvResult
+    config: ImitationConfig, e1: EnvResult, e1u: EnvResult, e2: EnvResult, e3: EnvResult
 ) -> tuple[list[Claim], dict[str, Any]]:
-    """Every claim, judged in one place; also the numbers behind them (for the metrics)."""
-    envs = (e1, e2)
+    """Every claim against its control, judged in one place, one value per replicate."""
+    reps, envs, delta = range(config.replicates), (e1, e2), config.delta
     safe = {r.name: at_safe_alpha(r) for r in envs}
-    events = {n: (a.total("unsafe"), a.total("over")) for n, a in safe.items()}
-    claims: list[Claim] = []
-    claims.append(
-        A_SAFETY.evaluate(
-            sum(u + o for u, o in events.values()),
-            detail="; ".join(
-                f"{n}: alpha={r.alpha_safe:.3g} (delta={config.delta:g}, w(pi_d)=1/"
-                f"{round(1 / r.prior_truth)}), {len(safe[n].runs)} seeds x {r.horizon} steps, "
-                f"{events[n][0]:g} unsafe, {events[n][1]:g} over-probability steps"
-                for n, r in zip(safe, envs, strict=True)
-            ),
+    wide = {r.name: r.arms[f"imitator alpha={config.control_alpha:.3g}"] for r in envs}
+
+    def left(arms: dict[str, Arm], i: int) -> float:  # pooled over E1 and E2 runs, / delta
+        n = sum(len(a._values("steps", i)) for a in arms.values())
+        return sum(a.total("truth_ever_left", i) for a in arms.values()) / n / delta
+
+    def excess(arm_of: Callable[[EnvResult], Arm], i: int) -> float:  # P(E_k) - P_d(E_k)
+        return (
+            _worst(
+                [
+                    arm_of(r).mean("unsafe_within_k", i)
+                    - r.arms["demonstrator"].mean("unsafe_within_k", i)
+                    for r in envs
+                ]
+            )
+            / delta
         )
-    )
-    retention = {
-        r.name: safe[r.name].mean("truth_ever_left") / ville_bound(r.alpha_safe, r.prior_truth)
-        for r in envs
+
+    def advantage(res: EnvResult, i: int) -> float:  # imitator minus the safest baseline
+        im = at_safe_alpha(res)
+        q = im.mean("queries", i)
+        best = min(
+            matched_unsafe(res, "ensemble_dagger", q, i),
+            matched_unsafe(res, "entropy_query", q, i),
+            res.arms["bc_bayes matched"].per_1e4("unsafe", i),
+        )
+        return im.per_1e4("unsafe", i) - best
+
+    def useful(arm: Arm, i: int) -> float:
+        return arm.mean("goals_per_1e4", i) / e2.arms["demonstrator"].mean("goals_per_1e4", i)
+
+    e3_im = e3.arms[f"ens_imitator alpha={config.e3_alpha:.3g}"]
+
+    def e3_ok(arm: Arm, i: int) -> bool:
+        u_ed = matched_unsafe(e3, "ensemble_dagger", arm.mean("queries", i), i)
+        goals = arm.mean("goals_per_1e4", i) / e3.arms["demonstrator"].mean("goals_per_1e4", i)
+        return arm.per_1e4("unsafe", i) <= u_ed and goals >= USEFUL
+
+    frozen = {r.name: r.arms["control_frozen"] for r in envs}
+    values: dict[str, tuple[list[Any], list[Any]]] = {
+        A_RETENTION.id: ([left(safe, i) for i in reps], [left(wide, i) for i in reps]),
+        A_EVENTS.id: (
+            [excess(at_safe_alpha, i) for i in reps],
+            [excess(lambda r: r.arms["control_predictive"], i) for i in reps],
+        ),
+        B_VANISH.id: (
+            [_worst([decile_ratio(a, i) for a in safe.values()]) for i in reps],
+            [_worst([decile_ratio(a, i) for a in frozen.values()]) for i in reps],
+        ),
+        B_SUBLINEAR.id: (
+            [_worst([query_slope(a, i) for a in safe.values()]) for i in reps],
+            [_worst([query_slope(a, i) for a in frozen.values()]) for i in reps],
+        ),
+        C_MATCHED.id: ([advantage(e1, i) for i in reps], [advantage(e1u, i) for i in reps]),
+        C_USEFUL.id: (
+            [useful(safe["E2"], i) for i in reps],
+            [useful(e2.arms["control_inert"], i) for i in reps],
+        ),
+        E_ENSEMBLE.id: (
+            [e3_ok(e3_im, i) for i in reps],
+            [e3_ok(e3.arms["control_inert"], i) for i in reps],
+        ),
     }
-    claims.append(
-        A_RETENTION.evaluate(
-            max(retention.values()),
-            detail="; ".join(
-                f"{r.name}: left in {safe[r.name].total('truth_ever_left'):g}/"
-                f"{len(safe[r.name].runs)} seeds, "
-                f"bound {ville_bound(r.alpha_safe, r.prior_truth):.3g}"
-                for r in envs
-            ),
-        )
-    )
-    ratios = {r.name: decile_ratio(safe[r.name]) for r in envs}
-    claims.append(
-        B_VANISH.evaluate(
-            max(ratios.values()),
-            detail="; ".join(
-                f"{n}: first-decile theta {safe[n].mean('theta_first_decile'):.3g}, last "
-                f"{safe[n].mean('theta_last_decile'):.3g}"
-                for n in ratios
-            ),
-        )
-    )
-    slopes = {r.name: query_slope(r, safe[r.name]) for r in envs}
-    claims.append(
-        B_SUBLINEAR.evaluate(
-            max(slopes.values()),
-            detail="; ".join(
-                f"{n}: slope {s:.3f}, {safe[n].mean('queries'):.1f} queries in {r.horizon} steps, "
-                f"sum theta^3 {safe[n].mean('sum_theta_cubed_half'):.2f} at T/2 -> "
-                f"{safe[n].mean('sum_theta_cubed'):.2f} at T"
-                for (n, s), r in zip(slopes.items(), envs, strict=True)
-            ),
-        )
-    )
-    bc = {r.name: r.arms["bc_counts"].total("unsafe") for r in envs}
-    claims.append(
-        C_BC_UNSAFE.evaluate(
-            min(bc.values()),
-            detail="; ".join(
-                f"{r.name}: tabular BC {bc[r.name]:g}, Bayes BC "
-                f"{r.arms['bc_bayes'].total('unsafe'):g}, imitator {events[r.name][0]:g} unsafe "
-                f"actions over {len(r.arms['bc_counts'].runs)} seeds"
-                for r in envs
-            ),
-        )
-    )
-    dag = {r.name: next(a for a in r.arms.values() if a.method.startswith("dagger")) for r in envs}
-    claims.append(
-        C_DAGGER_QUERIES.evaluate(
-            min(a.mean("queries") / a.mean("steps") for a in dag.values()),
-            detail="; ".join(
-                f"{n}: DAgger {a.mean('queries') / a.mean('steps'):.3f}/step "
-                f"({a.total('unsafe'):g} unsafe), imitator "
-                f"{safe[n].mean('queries') / safe[n].mean('steps'):.2e}/step"
-                for n, a in dag.items()
-            ),
-        )
-    )
-    breaks, q_seq, v_seq = monotone_breaks(e1.sweep())
-    claims.append(
-        D_MONOTONE.evaluate(
-            breaks,
-            detail=(
-                f"alpha {', '.join(f'{a.value:.3g}' for a in e1.sweep())}: queries "
-                f"{', '.join(f'{q:.1f}' for q in q_seq)}; violations "
-                f"{', '.join(f'{v:.1f}' for v in v_seq)}"
-            ),
-        )
-    )
-    e3_arm = e3.arms[f"ens_imitator alpha={config.e3_alpha:.3g}"]
-    ed_points = [
-        (a.mean("queries"), a.mean("unsafe") * 1e4 / a.mean("steps"))
-        for a in e3.arms.values()
-        if a.method == "ensemble_dagger"
+    details = _details(config, e1, e1u, e2, e3)
+    claims = [
+        spec.judge(*values[spec.id], detail=details[spec.id][0], control_detail=details[spec.id][1])
+        for spec in CLAIMS
     ]
-    q_im = e3_arm.mean("queries")
-    u_im = e3_arm.mean("unsafe") * 1e4 / e3_arm.mean("steps")
-    u_ed, inside = interp_unsafe(ed_points, q_im)
-    claims.append(
-        E_ENSEMBLE.evaluate(
-            u_im - u_ed,
-            detail=(
-                f"imitator alpha={config.e3_alpha:g}: {q_im:.0f} queries, {u_im:.1f} unsafe/1e4; "
-                f"EnsembleDAgger at that budget: {u_ed:.1f} unsafe/1e4"
-                + ("" if inside else " (budget outside its chi sweep: nearest end used)")
-                + f"; {len(e3_arm.runs)} seeds x {e3.horizon} steps; goals per 1e4 steps: "
-                f"imitator {e3_arm.mean('goals_per_1e4'):.0f}, demonstrator "
-                f"{e3.arms['demonstrator'].mean('goals_per_1e4'):.0f}"
-            ),
+    return claims, {key: {"measured": v, "control": c} for key, (v, c) in values.items()}
+
+
+def _details(
+    config: ImitationConfig, e1: EnvResult, e1u: EnvResult, e2: EnvResult, e3: EnvResult
+) -> dict[str, tuple[str, str]]:
+    """The numbers behind each claim and its control, in words (means over all runs)."""
+    s1, s2 = at_safe_alpha(e1), at_safe_alpha(e2)
+    runs = f"{config.replicates} replicates x ({config.e1_seeds} E1 + {config.e2_seeds} E2 runs)"
+    k = config.event_steps
+
+    def rate(arm: Arm, key: str = "unsafe") -> str:
+        return f"{arm.per_1e4(key):.3g}"
+
+    def sweep(res: EnvResult, method: str) -> str:
+        arms = [a for a in res.arms.values() if a.method == method]
+        text = ", ".join(f"{a.mean('queries'):.0f}q/{rate(a)}" for a in arms)
+        q = at_safe_alpha(res).mean("queries") if res.name != "E3" else None
+        if q is not None and q > max(a.mean("queries") for a in arms):
+            text += " (the imitator's budget lies beyond the sweep: its nearest end is used)"
+        return text
+
+    def matched(res: EnvResult) -> str:
+        im = at_safe_alpha(res)
+        return (
+            f"{res.name}: imitator {im.mean('queries'):.0f} queries, {rate(im)} unsafe/1e4; "
+            f"EnsembleDAgger (queries/unsafe per 1e4) {sweep(res, 'ensemble_dagger')}; entropy "
+            f"rule {sweep(res, 'entropy_query')}; Bayes BC at the imitator's budget "
+            f"{rate(res.arms['bc_bayes matched'])}"
         )
-    )
-    inputs = {
-        "retention_over_bound": retention,
-        "theta_decile_ratio": ratios,
-        "cum_query_slope": slopes,
-        "e3_matched": {"queries": q_im, "imitator_unsafe_1e4": u_im, "ens_dagger_unsafe_1e4": u_ed},
+
+    d3, inert3 = e3.arms["demonstrator"], e3.arms["control_inert"]
+    im3 = e3.arms[f"ens_imitator alpha={config.e3_alpha:.3g}"]
+    return {
+        A_RETENTION.id: (
+            f"alpha_safe {s1.value:.3g} (E1), {s2.value:.3g} (E2); pi_d left the top set in "
+            f"{s1.total('truth_ever_left'):g} + {s2.total('truth_ever_left'):g} of {runs}",
+            f"alpha {config.control_alpha:g}: left in "
+            + " + ".join(
+                f"{r.arms[f'imitator alpha={config.control_alpha:.3g}'].total('truth_ever_left'):g}"
+                for r in (e1, e2)
+            )
+            + " runs",
+        ),
+        A_EVENTS.id: (
+            f"k = {k}; P(unsafe within k): imitator E1 {s1.mean('unsafe_within_k'):.3g}, E2 "
+            f"{s2.mean('unsafe_within_k'):.3g}; demonstrator E1 "
+            f"{e1.arms['demonstrator'].mean('unsafe_within_k'):.3g}, E2 "
+            f"{e2.arms['demonstrator'].mean('unsafe_within_k'):.3g}; E2 goals/1e4 imitator "
+            f"{s2.mean('goals_per_1e4'):.0f}",
+            "posterior-predictive imitator: P(unsafe within k) E1 "
+            f"{e1.arms['control_predictive'].mean('unsafe_within_k'):.3g}, E2 "
+            f"{e2.arms['control_predictive'].mean('unsafe_within_k'):.3g}",
+        ),
+        B_VANISH.id: (
+            "; ".join(
+                f"{r.name}: theta first tenth {a.mean('theta_first_decile'):.3g}, last "
+                f"{a.mean('theta_last_decile'):.3g}, sum theta^3 {a.mean('sum_theta_cubed'):.2f}"
+                for r, a in ((e1, s1), (e2, s2))
+            ),
+            "; ".join(
+                f"{r.name} frozen: theta first tenth "
+                f"{r.arms['control_frozen'].mean('theta_first_decile'):.3g}, last "
+                f"{r.arms['control_frozen'].mean('theta_last_decile'):.3g}"
+                for r in (e1, e2)
+            ),
+        ),
+        B_SUBLINEAR.id: (
+            "; ".join(
+                f"{r.name}: {a.mean('queries_first_tenth'):.1f} queries by T/10, "
+                f"{a.mean('queries'):.1f} by T = {r.horizon}"
+                for r, a in ((e1, s1), (e2, s2))
+            ),
+            "; ".join(
+                f"{r.name} frozen: {r.arms['control_frozen'].mean('queries_first_tenth'):.0f} "
+                f"by T/10, {r.arms['control_frozen'].mean('queries'):.0f} by T"
+                for r in (e1, e2)
+            ),
+        ),
+        C_MATCHED.id: (
+            f"{matched(e1)}. {matched(e2)} (not judged: no baseline is unsafe there)",
+            matched(e1u),
+        ),
+        C_USEFUL.id: (
+            f"E2 goals per 1e4 steps: imitator {s2.mean('goals_per_1e4'):.0f} "
+            f"({s2.mean('queries'):.0f} queries, {rate(s2)} unsafe/1e4), demonstrator "
+            f"{e2.arms['demonstrator'].mean('goals_per_1e4'):.0f}",
+            f"without queries: {e2.arms['control_inert'].mean('goals_per_1e4'):.0f} goals, "
+            f"{rate(e2.arms['control_inert'])} unsafe per 1e4",
+        ),
+        E_ENSEMBLE.id: (
+            f"imitator alpha={config.e3_alpha:g}: {im3.mean('queries'):.0f} queries, "
+            f"{rate(im3)} unsafe/1e4, {im3.mean('goals_per_1e4'):.0f} goals/1e4; EnsembleDAgger "
+            f"{sweep(e3, 'ensemble_dagger')}; demonstrator {d3.mean('goals_per_1e4'):.0f} "
+            "goals/1e4",
+            f"{rate(inert3)} unsafe, {inert3.mean('goals_per_1e4'):.0f} goals per 1e4",
+        ),
     }
-    return claims, inputs
 
 
-def tables(e1: EnvResult, e2: EnvResult, e3: EnvResult) -> dict[str, list[dict[str, Any]]]:
+def tables(
+    e1: EnvResult, e1u: EnvResult, e2: EnvResult, e3: EnvResult
+) -> dict[str, list[dict[str, Any]]]:
     """One row per arm (``methods``) and one per alpha of the E1/E2 sweeps (``alpha_sweep``)."""
-    methods = [arm_row(r.name, a) for r in (e1, e2, e3) for a in r.arms.values()]
+    methods = [arm_row(r.name, a) for r in (e1, e1u, e2, e3) for a in r.arms.values()]
     sweep_rows = [
         {
             "env": r.name,
@@ -239,43 +306,68 @@ def tables(e1: EnvResult, e2: EnvResult, e3: EnvResult) -> dict[str, list[dict[s
     return {"methods": methods, "alpha_sweep": sweep_rows}
 
 
+# Why a claim can come out inconclusive or uninformative (said in the reading when it does).
+_WHY = {
+    A_RETENTION.id: "with a handful of runs per replicate one exit moves the fraction by "
+    "more than delta",
+    A_EVENTS.id: "P(E_k) is estimated from a handful of rollouts per replicate",
+    B_VANISH.id: "theta only reaches 0 once the top set is a single model, which a short "
+    "horizon may not reach",
+    B_SUBLINEAR.id: "a horizon too short for the twins to leave keeps the query rate flat",
+    C_MATCHED.id: "the baselines' sweeps may not bracket the imitator's budget, and a "
+    "baseline can be as safe as the imitator in some replicates",
+    C_USEFUL.id: "goal counts over short runs are noisy",
+    E_ENSEMBLE.id: "an ensemble has no guarantee, and a few runs decide it",
+}
+
+
 def reading(
-    config: ImitationConfig, e1: EnvResult, e2: EnvResult, e3: EnvResult, inputs: dict[str, Any]
+    config: ImitationConfig, e1: EnvResult, e2: EnvResult, e3: EnvResult, claims: list[Claim]
 ) -> str:
-    """What the figures show, with this run's numbers."""
+    """What the figures show, with this run's numbers, and why any verdict is not clear-cut."""
     s1, s2, sw1 = at_safe_alpha(e1), at_safe_alpha(e2), e1.sweep()
     bc = {r.name: r.arms["bc_counts"].total("unsafe") for r in (e1, e2)}
-    dag = {
-        r.name: next(a for a in r.arms.values() if a.method.startswith("dagger")).total("unsafe")
-        for r in (e1, e2)
-    }
-    m = inputs["e3_matched"]
-    e3_goals = e3.arms[f"ens_imitator alpha={config.e3_alpha:.3g}"]
+    im3 = e3.arms[f"ens_imitator alpha={config.e3_alpha:.3g}"]
+    unclear = [
+        f"{c.spec.id} is {c.verdict}: "
+        + (
+            "its control holds too"
+            if c.verdict == "uninformative"
+            else f"the interval straddles the threshold ({_WHY[c.spec.id]})"
+        )
+        for c in claims
+        if c.verdict in ("inconclusive", "uninformative")
+    ]
     return (
         f"Query rates (query_rates): at alpha = delta * w(pi_d) the imitator asked "
         f"{s1.mean('queries'):.0f} times in {e1.horizon} E1 steps and {s2.mean('queries'):.0f} "
         f"times in {e2.horizon} E2 steps; theta falls roughly as a power law, is exactly 0 once "
-        "the top set is a single model, and sum theta^3 flattens. In E1 the near-twins with "
-        "eps = 0.02 hold theta near 0.02 in the hazard contexts until enough queried "
-        "hazard-context steps push them out (about 10^5 steps at small alpha), which is why E1 "
-        "runs long. Trade-off (alpha_tradeoff): over the E1 sweep queries go from "
-        f"{sw1[-1].mean('queries'):.0f} (alpha = {sw1[-1].value:g}) to "
-        f"{sw1[0].mean('queries'):.0f} (alpha = {sw1[0].value:g}); once alpha exceeds 1/|M| the "
-        "Ville bound is vacuous, the demonstrator drops out of the top set (often at t = 0, "
-        "through the tie-break of the uniform prior) and over-probability steps, then unsafe "
-        "actions, appear. Unsafe actions (unsafe_bars): tabular BC took "
-        f"{bc['E1']:.0f} (E1) and {bc['E2']:.0f} (E2) over all seeds, DAgger "
-        f"{dag['E1']:.0f} and {dag['E2']:.0f} while asking at "
-        "every step, the imitator none; the EnsembleDAgger-style and entropy rules, at query "
-        "budgets near the imitator's, still act on the small posterior mass that near-twins put "
-        "on the hazard. Heat map (grid_queries): the gridworld imitator asks early, near the "
-        "start and along the lava bands, where the candidate models disagree. E3 (e3_budget) "
-        "has no guarantee: prequential weights soon collapse the ensemble's top set to one "
-        "member, after which the imitator acts on its own with the floored minimum; it had "
-        f"{m['imitator_unsafe_1e4']:.0f} unsafe actions per 10^4 steps against "
-        f"{m['ens_dagger_unsafe_1e4']:.0f} for EnsembleDAgger at "
-        f"the same budget, and reached {e3_goals.mean('goals_per_1e4'):.0f} goals per 10^4 "
-        f"steps against the demonstrator's {e3.arms['demonstrator'].mean('goals_per_1e4'):.0f}."
+        "the top set is a single model, and sum theta^3 flattens, whereas the frozen-posterior "
+        "control asks at a constant rate. In E1 the near-twins with eps = 0.02 hold theta near "
+        "0.02 in the hazard contexts until enough queried hazard-context steps push them out "
+        "(about 10^5 steps at small alpha), which is why E1 runs long. Trade-off "
+        f"(alpha_tradeoff): over the E1 sweep queries go from {sw1[-1].mean('queries'):.0f} "
+        f"(alpha = {sw1[-1].value:g}) to {sw1[0].mean('queries'):.0f} (alpha = "
+        f"{sw1[0].value:g}); smaller alpha means a larger top set, hence a smaller minimum and "
+        "more queries, by construction, so this monotone trend is shown but not judged. Once "
+        "alpha exceeds 1/|M| the Ville bound is vacuous and the demonstrator drops out of the "
+        "top set (often at t = 0, through the tie-break of the uniform prior): the retention "
+        "claim's control. Unsafe actions (unsafe_bars): tabular BC with add-one smoothing "
+        f"took {bc['E1']:.0f} (E1) and {bc['E2']:.0f} (E2), which no claim judges since "
+        "smoothing makes it certain; at the imitator's own query budget the EnsembleDAgger-style "
+        "rule, the entropy rule and Bayes BC still act on the small posterior mass that the "
+        "near-twins put on the hazard, while the imitator, acting on the minimum, does not; "
+        "the posterior-predictive control, with the imitator's own theta, does. In E2 no strong "
+        "baseline enters lava either (the reckless models are ruled out within a few labels), "
+        "so there the question is usefulness: the imitator reaches the demonstrator's goal "
+        "rate, the same minimum without queries stands still. Heat map (grid_queries): the "
+        "gridworld imitator asks early, near the start and along the lava bands, where the "
+        "candidate models disagree. E3 (e3_budget) has no guarantee: prequential weights soon "
+        "collapse the ensemble's top set to one member, after which the imitator acts on its "
+        f"own with the floored minimum; it reached {im3.mean('goals_per_1e4'):.0f} goals per "
+        f"10^4 steps against the demonstrator's "
+        f"{e3.arms['demonstrator'].mean('goals_per_1e4'):.0f}. "
+        + (" ".join(unclear) + "." if unclear else "Every verdict is clear-cut.")
     )
 
 
