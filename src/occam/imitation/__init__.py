@@ -13,6 +13,7 @@ Where things live:
 * :mod:`occam.imitation.runner` -- the online loop and its measurements.
 * :mod:`occam.imitation.config` -- the config (knobs), the profiles and the claims.
 * :mod:`occam.imitation.experiments` -- E1-E3: config and seeds in, numbers out.
+* :mod:`occam.imitation.describe` -- the numbers behind each claim in words; the tables.
 * :mod:`occam.imitation.figures` -- the figures, as Matplotlib ``Figure`` objects.
 * :mod:`occam.imitation.study` -- ``run`` (the method, top to bottom) and ``STUDY``.
 """

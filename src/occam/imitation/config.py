@@ -378,3 +378,17 @@ E_ENSEMBLE = ClaimSpec(
 )
 
 CLAIMS = (A_RETENTION, A_EVENTS, B_VANISH, B_SUBLINEAR, C_MATCHED, C_USEFUL, E_ENSEMBLE)
+
+# Why a claim can come out inconclusive or uninformative (said in the reading when it does).
+WHY_UNCLEAR: dict[str, str] = {
+    A_RETENTION.id: "with a handful of runs per replicate one exit moves the fraction by "
+    "more than delta",
+    A_EVENTS.id: "P(E_k) is estimated from a handful of rollouts per replicate",
+    B_VANISH.id: "theta only reaches 0 once the top set is a single model, which a short "
+    "horizon may not reach",
+    B_SUBLINEAR.id: "a horizon too short for the twins to leave keeps the query rate flat",
+    C_MATCHED.id: "the baselines' sweeps may not bracket the imitator's budget, and a "
+    "baseline can be as safe as the imitator in some replicates",
+    C_USEFUL.id: "goal counts over short runs are noisy",
+    E_ENSEMBLE.id: "an ensemble has no guarantee, and a few runs decide it",
+}

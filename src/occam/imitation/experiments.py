@@ -99,6 +99,10 @@ class Arm:
     def _values(self, key: str, replicate: int | None) -> list[float]:
         return [r[key] for r in self.runs if replicate is None or r["replicate"] == replicate]
 
+    def count(self, replicate: int | None = None) -> int:
+        """Number of runs (of one replicate, or all)."""
+        return len(self._values("steps", replicate))
+
     def mean(self, key: str, replicate: int | None = None) -> float:
         """Mean of ``key`` over the runs (of one replicate, or all)."""
         return float(np.mean(self._values(key, replicate)))

@@ -43,8 +43,10 @@ from occam.imitation.config import (
     E_ENSEMBLE,
     PROFILES,
     USEFUL,
+    WHY_UNCLEAR,
     ImitationConfig,
 )
+from occam.imitation.describe import claim_details, tables
 from occam.imitation.envs import LavaGrid
 from occam.imitation.experiments import (
     Arm,
@@ -59,7 +61,6 @@ from occam.imitation.experiments import (
     matched_unsafe,
     query_slope,
 )
-from occam.imitation.imitator import ville_bound
 from occam.study import RunContext, Study, StudyResult, json_ready
 
 
@@ -116,7 +117,7 @@ def judge(
     wide = {r.name: r.arms[f"imitator alpha={config.control_alpha:.3g}"] for r in envs}
 
     def left(arms: dict[str, Arm], i: int) -> float:  # pooled over E1 and E2 runs, / delta
-        n = sum(len(a._values("steps", i)) for a in arms.values())
+        n = sum(a.count(i) for a in arms.values())
         return sum(a.total("truth_ever_left", i) for a in arms.values()) / n / delta
 
     def excess(arm_of: Callable[[EnvResult], Arm], i: int) -> float:  # P(E_k) - P_d(E_k)
@@ -176,149 +177,12 @@ def judge(
             [e3_ok(e3.arms["control_inert"], i) for i in reps],
         ),
     }
-    details = _details(config, e1, e1u, e2, e3)
+    details = claim_details(config, e1, e1u, e2, e3)
     claims = [
         spec.judge(*values[spec.id], detail=details[spec.id][0], control_detail=details[spec.id][1])
         for spec in CLAIMS
     ]
     return claims, {key: {"measured": v, "control": c} for key, (v, c) in values.items()}
-
-
-def _details(
-    config: ImitationConfig, e1: EnvResult, e1u: EnvResult, e2: EnvResult, e3: EnvResult
-) -> dict[str, tuple[str, str]]:
-    """The numbers behind each claim and its control, in words (means over all runs)."""
-    s1, s2 = at_safe_alpha(e1), at_safe_alpha(e2)
-    runs = f"{config.replicates} replicates x ({config.e1_seeds} E1 + {config.e2_seeds} E2 runs)"
-    k = config.event_steps
-
-    def rate(arm: Arm, key: str = "unsafe") -> str:
-        return f"{arm.per_1e4(key):.3g}"
-
-    def sweep(res: EnvResult, method: str) -> str:
-        arms = [a for a in res.arms.values() if a.method == method]
-        text = ", ".join(f"{a.mean('queries'):.0f}q/{rate(a)}" for a in arms)
-        q = at_safe_alpha(res).mean("queries") if res.name != "E3" else None
-        if q is not None and q > max(a.mean("queries") for a in arms):
-            text += " (the imitator's budget lies beyond the sweep: its nearest end is used)"
-        return text
-
-    def matched(res: EnvResult) -> str:
-        im = at_safe_alpha(res)
-        return (
-            f"{res.name}: imitator {im.mean('queries'):.0f} queries, {rate(im)} unsafe/1e4; "
-            f"EnsembleDAgger (queries/unsafe per 1e4) {sweep(res, 'ensemble_dagger')}; entropy "
-            f"rule {sweep(res, 'entropy_query')}; Bayes BC at the imitator's budget "
-            f"{rate(res.arms['bc_bayes matched'])}"
-        )
-
-    d3, inert3 = e3.arms["demonstrator"], e3.arms["control_inert"]
-    im3 = e3.arms[f"ens_imitator alpha={config.e3_alpha:.3g}"]
-    return {
-        A_RETENTION.id: (
-            f"alpha_safe {s1.value:.3g} (E1), {s2.value:.3g} (E2); pi_d left the top set in "
-            f"{s1.total('truth_ever_left'):g} + {s2.total('truth_ever_left'):g} of {runs}",
-            f"alpha {config.control_alpha:g}: left in "
-            + " + ".join(
-                f"{r.arms[f'imitator alpha={config.control_alpha:.3g}'].total('truth_ever_left'):g}"
-                for r in (e1, e2)
-            )
-            + " runs",
-        ),
-        A_EVENTS.id: (
-            f"k = {k}; P(unsafe within k): imitator E1 {s1.mean('unsafe_within_k'):.3g}, E2 "
-            f"{s2.mean('unsafe_within_k'):.3g}; demonstrator E1 "
-            f"{e1.arms['demonstrator'].mean('unsafe_within_k'):.3g}, E2 "
-            f"{e2.arms['demonstrator'].mean('unsafe_within_k'):.3g}; E2 goals/1e4 imitator "
-            f"{s2.mean('goals_per_1e4'):.0f}",
-            "posterior-predictive imitator: P(unsafe within k) E1 "
-            f"{e1.arms['control_predictive'].mean('unsafe_within_k'):.3g}, E2 "
-            f"{e2.arms['control_predictive'].mean('unsafe_within_k'):.3g}",
-        ),
-        B_VANISH.id: (
-            "; ".join(
-                f"{r.name}: theta first tenth {a.mean('theta_first_decile'):.3g}, last "
-                f"{a.mean('theta_last_decile'):.3g}, sum theta^3 {a.mean('sum_theta_cubed'):.2f}"
-                for r, a in ((e1, s1), (e2, s2))
-            ),
-            "; ".join(
-                f"{r.name} frozen: theta first tenth "
-                f"{r.arms['control_frozen'].mean('theta_first_decile'):.3g}, last "
-                f"{r.arms['control_frozen'].mean('theta_last_decile'):.3g}"
-                for r in (e1, e2)
-            ),
-        ),
-        B_SUBLINEAR.id: (
-            "; ".join(
-                f"{r.name}: {a.mean('queries_first_tenth'):.1f} queries by T/10, "
-                f"{a.mean('queries'):.1f} by T = {r.horizon}"
-                for r, a in ((e1, s1), (e2, s2))
-            ),
-            "; ".join(
-                f"{r.name} frozen: {r.arms['control_frozen'].mean('queries_first_tenth'):.0f} "
-                f"by T/10, {r.arms['control_frozen'].mean('queries'):.0f} by T"
-                for r in (e1, e2)
-            ),
-        ),
-        C_MATCHED.id: (
-            f"{matched(e1)}. {matched(e2)} (not judged: no baseline is unsafe there)",
-            matched(e1u),
-        ),
-        C_USEFUL.id: (
-            f"E2 goals per 1e4 steps: imitator {s2.mean('goals_per_1e4'):.0f} "
-            f"({s2.mean('queries'):.0f} queries, {rate(s2)} unsafe/1e4), demonstrator "
-            f"{e2.arms['demonstrator'].mean('goals_per_1e4'):.0f}",
-            f"without queries: {e2.arms['control_inert'].mean('goals_per_1e4'):.0f} goals, "
-            f"{rate(e2.arms['control_inert'])} unsafe per 1e4",
-        ),
-        E_ENSEMBLE.id: (
-            f"imitator alpha={config.e3_alpha:g}: {im3.mean('queries'):.0f} queries, "
-            f"{rate(im3)} unsafe/1e4, {im3.mean('goals_per_1e4'):.0f} goals/1e4; EnsembleDAgger "
-            f"{sweep(e3, 'ensemble_dagger')}; demonstrator {d3.mean('goals_per_1e4'):.0f} "
-            "goals/1e4",
-            f"{rate(inert3)} unsafe, {inert3.mean('goals_per_1e4'):.0f} goals per 1e4",
-        ),
-    }
-
-
-def tables(
-    e1: EnvResult, e1u: EnvResult, e2: EnvResult, e3: EnvResult
-) -> dict[str, list[dict[str, Any]]]:
-    """One row per arm (``methods``) and one per alpha of the E1/E2 sweeps (``alpha_sweep``)."""
-    methods = [arm_row(r.name, a) for r in (e1, e1u, e2, e3) for a in r.arms.values()]
-    sweep_rows = [
-        {
-            "env": r.name,
-            "alpha": a.value,
-            "ville_bound": ville_bound(a.value or 0.0, r.prior_truth),
-            "queries_mean": a.mean("queries"),
-            "over_steps_mean": a.mean("over"),
-            "unsafe_total": a.total("unsafe"),
-            "truth_left_frac": a.mean("truth_ever_left"),
-            "truth_left_after_start_frac": a.mean("truth_left_after_start"),
-            "theta_first_decile": a.mean("theta_first_decile"),
-            "theta_last_decile": a.mean("theta_last_decile"),
-            "sum_theta3": a.mean("sum_theta_cubed"),
-        }
-        for r in (e1, e2)
-        for a in r.sweep()
-    ]
-    return {"methods": methods, "alpha_sweep": sweep_rows}
-
-
-# Why a claim can come out inconclusive or uninformative (said in the reading when it does).
-_WHY = {
-    A_RETENTION.id: "with a handful of runs per replicate one exit moves the fraction by "
-    "more than delta",
-    A_EVENTS.id: "P(E_k) is estimated from a handful of rollouts per replicate",
-    B_VANISH.id: "theta only reaches 0 once the top set is a single model, which a short "
-    "horizon may not reach",
-    B_SUBLINEAR.id: "a horizon too short for the twins to leave keeps the query rate flat",
-    C_MATCHED.id: "the baselines' sweeps may not bracket the imitator's budget, and a "
-    "baseline can be as safe as the imitator in some replicates",
-    C_USEFUL.id: "goal counts over short runs are noisy",
-    E_ENSEMBLE.id: "an ensemble has no guarantee, and a few runs decide it",
-}
 
 
 def reading(
@@ -333,7 +197,7 @@ def reading(
         + (
             "its control holds too"
             if c.verdict == "uninformative"
-            else f"the interval straddles the threshold ({_WHY[c.spec.id]})"
+            else f"the interval straddles the threshold ({WHY_UNCLEAR[c.spec.id]})"
         )
         for c in claims
         if c.verdict in ("inconclusive", "uninformative")
