@@ -47,6 +47,12 @@ class ImitationConfig(Config):
         "independent replicates (environments, classes, demonstrators, imitators)",
         check=positive,
     )
+    retention_runs: int = knob(
+        50,
+        "extra runs per replicate and environment of the imitator alone (alpha_safe and "
+        "control_alpha): the retention claim's sample",
+        check=non_negative,
+    )
     control_alpha: float = knob(
         0.1, "alpha of the retention control, beyond the Ville bound (>= 1/|M|)", check=open_unit
     )
@@ -169,6 +175,7 @@ class ImitationConfig(Config):
 PROFILES: dict[str, ImitationConfig] = {
     "smoke": ImitationConfig(
         replicates=2,
+        retention_runs=5,
         alphas=(0.1, 1e-3),
         e1_seeds=2,
         e1_horizon=20_000,
@@ -196,6 +203,7 @@ PROFILES: dict[str, ImitationConfig] = {
     ),
     "quick": ImitationConfig(
         replicates=3,
+        retention_runs=25,
         alphas=(0.3, 0.1, 0.01, 1e-3, 1e-4),
         e1_seeds=7,
         e1_horizon=400_000,  # the eps = 0.02 twins leave after ~1e5 steps at small alpha
@@ -229,7 +237,8 @@ A_RETENTION = ClaimSpec(
     statement=(
         "With alpha = delta * w(pi_d), the demonstrator's model leaves the top set in no more "
         "runs than Ville's bound alpha / w(pi_d) = delta allows (fraction of E1 and E2 runs "
-        "in which it ever left, divided by delta)."
+        "in which it ever left, divided by delta; the study's runs plus retention_runs more "
+        "of the imitator alone per environment, pooled within a replicate)."
     ),
     source=f"{SOURCE}, sec. 3: pi_d stays in the top set w.p. >= 1 - alpha / w(pi_d)",
     comparator="<=",

@@ -5,6 +5,7 @@ Pure functions of the experiments' :class:`~occam.imitation.experiments.EnvResul
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from occam.imitation.config import (
@@ -26,7 +27,6 @@ def claim_details(
 ) -> dict[str, tuple[str, str]]:
     """The numbers behind each claim and its control, in words (means over all runs)."""
     s1, s2 = at_safe_alpha(e1), at_safe_alpha(e2)
-    runs = f"{config.replicates} replicates x ({config.e1_seeds} E1 + {config.e2_seeds} E2 runs)"
     k = config.event_steps
 
     def rate(arm: Arm, key: str = "unsafe") -> str:
@@ -49,18 +49,24 @@ def claim_details(
             f"{rate(res.arms['bc_bayes matched'])}"
         )
 
+    def retention(main: Callable[[EnvResult], Arm], method: str) -> str:
+        parts = []
+        for r in (e1, e2):
+            arms = [main(r)] + [a for a in r.arms.values() if a.method == method]
+            left = sum(a.total("truth_ever_left") for a in arms)
+            parts.append(f"{r.name} {left:g}/{sum(a.count() for a in arms)}")
+        return "pi_d ever left the top set in " + ", ".join(parts) + " runs"
+
     d3, inert3 = e3.arms["demonstrator"], e3.arms["control_inert"]
     im3 = e3.arms[f"ens_imitator alpha={config.e3_alpha:.3g}"]
     return {
         A_RETENTION.id: (
-            f"alpha_safe {s1.value:.3g} (E1), {s2.value:.3g} (E2); pi_d left the top set in "
-            f"{s1.total('truth_ever_left'):g} + {s2.total('truth_ever_left'):g} of {runs}",
-            f"alpha {config.control_alpha:g}: left in "
-            + " + ".join(
-                f"{r.arms[f'imitator alpha={config.control_alpha:.3g}'].total('truth_ever_left'):g}"
-                for r in (e1, e2)
-            )
-            + " runs",
+            f"alpha_safe {s1.value:.3g} (E1), {s2.value:.3g} (E2): "
+            + retention(at_safe_alpha, "retention"),
+            f"alpha {config.control_alpha:g}: "
+            + retention(
+                lambda r: r.arms[f"imitator alpha={config.control_alpha:.3g}"], "retention_control"
+            ),
         ),
         A_EVENTS.id: (
             f"k = {k}; P(unsafe within k): imitator E1 {s1.mean('unsafe_within_k'):.3g}, E2 "

@@ -247,7 +247,29 @@ def e1_bandit(
         env, tc = _bandit(config, seeds(f"e1 class {k}", r), config.e1_twin_eps)
         seed = seeds(f"e1 run {k}", r)
         _tabular_arms(res, env, tc, config, seed, r, run_bandit, env, config.e1_dagger_learner)
+    extra = [(r, j) for r in range(config.replicates) for j in range(config.retention_runs)]
+    for r, j in progress(extra, "imitation E1 retention", len(extra)):
+        env, tc = _bandit(config, seeds(f"e1 retention class {j}", r), config.e1_twin_eps)
+        _retention_runs(res, env, tc, config, seeds(f"e1 retention run {j}", r), r, run_bandit)
     return res
+
+
+def _retention_runs(
+    res: EnvResult,
+    env: Any,
+    tc: TabularClass,
+    config: ImitationConfig,
+    seed: int,
+    replicate: int,
+    runner: Any,
+) -> None:
+    """The imitator alone at alpha_safe and at control_alpha: more runs for the retention."""
+    for method, alpha in (
+        ("retention", res.alpha_safe),
+        ("retention_control", config.control_alpha),
+    ):
+        tr = runner(env, tc, TabularImitator(tc, alpha), res.horizon, seed)
+        res.arm(method, f"alpha={alpha:.3g}", alpha).add(tr, replicate)
 
 
 def e1_unambiguous(
@@ -306,16 +328,7 @@ def e2_gridworld(
     runs = [(r, k) for r in range(config.replicates) for k in range(config.e2_seeds)]
     for r, k in progress(runs, "imitation E2 gridworld", len(runs)):
         env = LavaGrid(config.e2_size, config.e2_slip)
-        tc = gridworld_class(
-            env,
-            np.random.default_rng(seeds(f"e2 class {k}", r)),
-            config.e2_betas,
-            config.e2_cautions,
-            config.e2_potentials,
-            config.e2_potential_scale,
-            config.e2_truth_beta,
-            config.e2_truth_caution,
-        )
+        tc = _grid_class(config, env, seeds(f"e2 class {k}", r))
         seed = seeds(f"e2 run {k}", r)
         demo_env = LavaGrid(config.e2_size, config.e2_slip)
         _tabular_arms(
@@ -324,7 +337,25 @@ def e2_gridworld(
         inert = InertImitator(tc, res.alpha_safe, STAY)  # the usefulness control
         c_h = min(res.horizon, config.control_horizon)
         res.arm("control_inert").add(run_tabular(env, tc, inert, c_h, seed), r)
+    extra = [(r, j) for r in range(config.replicates) for j in range(config.retention_runs)]
+    for r, j in progress(extra, "imitation E2 retention", len(extra)):
+        env = LavaGrid(config.e2_size, config.e2_slip)
+        tc = _grid_class(config, env, seeds(f"e2 retention class {j}", r))
+        _retention_runs(res, env, tc, config, seeds(f"e2 retention run {j}", r), r, run_tabular)
     return res
+
+
+def _grid_class(config: ImitationConfig, env: LavaGrid, seed: int) -> TabularClass:
+    return gridworld_class(
+        env,
+        np.random.default_rng(seed),
+        config.e2_betas,
+        config.e2_cautions,
+        config.e2_potentials,
+        config.e2_potential_scale,
+        config.e2_truth_beta,
+        config.e2_truth_caution,
+    )
 
 
 # ---------------------------------------------------------------------------------------

@@ -116,9 +116,12 @@ def judge(
     safe = {r.name: at_safe_alpha(r) for r in envs}
     wide = {r.name: r.arms[f"imitator alpha={config.control_alpha:.3g}"] for r in envs}
 
-    def left(arms: dict[str, Arm], i: int) -> float:  # pooled over E1 and E2 runs, / delta
-        n = sum(a.count(i) for a in arms.values())
-        return sum(a.total("truth_ever_left", i) for a in arms.values()) / n / delta
+    def left(main: dict[str, Arm], method: str, i: int) -> float:  # pooled over runs, / delta
+        arms = list(main.values()) + [
+            a for r in envs for a in r.arms.values() if a.method == method
+        ]
+        n = sum(a.count(i) for a in arms)
+        return sum(a.total("truth_ever_left", i) for a in arms) / n / delta
 
     def excess(arm_of: Callable[[EnvResult], Arm], i: int) -> float:  # P(E_k) - P_d(E_k)
         return (
@@ -154,7 +157,10 @@ def judge(
 
     frozen = {r.name: r.arms["control_frozen"] for r in envs}
     values: dict[str, tuple[list[Any], list[Any]]] = {
-        A_RETENTION.id: ([left(safe, i) for i in reps], [left(wide, i) for i in reps]),
+        A_RETENTION.id: (
+            [left(safe, "retention", i) for i in reps],
+            [left(wide, "retention_control", i) for i in reps],
+        ),
         A_EVENTS.id: (
             [excess(at_safe_alpha, i) for i in reps],
             [excess(lambda r: r.arms["control_predictive"], i) for i in reps],
