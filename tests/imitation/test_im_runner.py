@@ -23,6 +23,9 @@ from occam.imitation.envs import HazardNav2D, LavaGrid
 from occam.imitation.models import N_NAV_FEATURES, MLPEnsemble, bandit_class, gridworld_class
 from occam.imitation.runner import (
     EnsembleImitator,
+    FrozenImitator,
+    InertImitator,
+    PredictiveImitator,
     TabularImitator,
     demonstrations,
     log_bins,
@@ -48,6 +51,8 @@ def bandit():
         lambda tc: TabularImitator(tc, 0.3),
         lambda tc: EnsembleDAgger(tc, 5, 0.03),
         lambda tc: EntropyQuery(tc, 0.01),
+        lambda tc: PredictiveImitator(tc, 1e-3),
+        lambda tc: FrozenImitator(tc, 1e-3),
     ],
 )
 def test_fast_bandit_path_is_bit_identical(bandit, make):
@@ -136,3 +141,29 @@ def test_log_bins_and_slope():
     assert loglog_slope(np.array([10.0, 100.0, 1000.0]), t, 0) == pytest.approx(1.0)
     assert loglog_slope(np.array([5.0, 5.0, 5.0]), t, 0) == 0.0
     assert loglog_slope(np.zeros(3), t, 0) == 0.0
+
+
+def test_control_agents(bandit):
+    """The controls change one thing each: the predictive replaces the minimum, the frozen
+    imitator never learns, the inert one never asks (its leftover goes to one action)."""
+    env, tc = bandit
+    im, pred = TabularImitator(tc, 1e-3), PredictiveImitator(tc, 1e-3)
+    for key in range(tc.probs.shape[1]):
+        own, theta = im.policy(key, 0)
+        p_own, p_theta = pred.policy(key, 0)
+        assert p_theta == theta
+        w = np.exp(tc.log_prior - tc.log_prior.max())
+        np.testing.assert_allclose(p_own, (1 - theta) * (w / w.sum()) @ tc.probs[:, key])
+    hazard = env.hazard_action
+    assert max(pred.policy(c, 0)[0][hazard] for c in env.hazard_contexts) > 0
+    assert max(im.policy(c, 0)[0][hazard] for c in env.hazard_contexts) == 0
+    frozen = FrozenImitator(tc, 1e-3)
+    tr = run_bandit(env, tc, frozen, 3000, seed=5)
+    assert tr.queried.sum() > 100 and frozen.cache_version() == 0
+    assert summarise(tr)["theta_last_decile"] == pytest.approx(
+        summarise(tr)["theta_first_decile"], rel=0.2
+    )
+    inert = InertImitator(tc, 1e-3, stay=0)
+    own, theta = inert.policy(0, 0)
+    assert theta == 0.0 and own.sum() == pytest.approx(1.0)
+    assert not run_tabular(env, tc, inert, 500, seed=5).queried.any()

@@ -1,13 +1,27 @@
-"""The smoke profile end to end: claims (a)-(c) hold and the metrics are reproducible."""
+"""The smoke profile end to end: every control fails, the verdicts, and reproducibility."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 
-from occam.imitation import STUDY
+from occam.imitation.study import STUDY
 from occam.study import RunContext
+
+# Smoke verdicts at seed 0. One claim is too small to decide at smoke size and is
+# documented here rather than asserted: im.b_queries_vanish (E2's 3000 steps end before the
+# top set shrinks to one model; theta's last tenth is ~0.1 of its first). It holds at the
+# quick size (E2 20000 steps); its control fails at smoke already.
+SMOKE_VERDICTS = {
+    "im.a_retention": "holds",
+    "im.a_events": "holds",
+    "im.b_sublinear": "holds",
+    "im.c_matched_budget": "holds",
+    "im.c_useful": "holds",
+    "im.e_ensemble": "fails",
+}
 
 
 def _run(path):
@@ -15,22 +29,34 @@ def _run(path):
     return STUDY.run(STUDY.profiles["smoke"], ctx)
 
 
-def test_smoke_profile_claims_and_determinism(tmp_path):
-    first = _run(tmp_path / "a")
-    verdicts = {c.spec.id: c.verdict for c in first.claims}
-    assert [c.spec.id for c in first.claims] == [s.id for s in STUDY.claims]
-    for claim_id in (
-        "im.a_safety",
-        "im.a_retention",
-        "im.b_queries_vanish",
-        "im.b_sublinear",
-        "im.c_bc_unsafe",
-        "im.c_dagger_queries",
-    ):
-        assert verdicts[claim_id] == "holds", (claim_id, first.claims)
-    assert verdicts["im.e_ensemble"] in ("holds", "fails")  # no guarantee: either is honest
-    assert set(first.tables) == {"methods", "alpha_sweep"}
-    figs = {p.name for p in (tmp_path / "a" / "figures").glob("*.png")}
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    return _run(tmp_path_factory.mktemp("smoke"))
+
+
+def test_every_control_fails(smoke):
+    for claim in smoke.claims:
+        assert claim.control is not None, claim.spec.id
+        assert claim.control.verdict == "fails", (claim.spec.id, claim.control)
+        assert len(claim.replicates) == STUDY.profiles["smoke"].replicates
+
+
+def test_smoke_verdicts(smoke):
+    assert [c.spec.id for c in smoke.claims] == [s.id for s in STUDY.claims]
+    verdicts = {c.spec.id: c.verdict for c in smoke.claims}
+    for claim_id, verdict in SMOKE_VERDICTS.items():
+        assert verdicts[claim_id] == verdict, (claim_id, smoke.claims)
+    # The undecided one is never "uninformative" (its control fails) and never "fails".
+    assert verdicts["im.b_queries_vanish"] in ("holds", "inconclusive")
+
+
+def test_tables_figures_and_determinism(smoke, tmp_path):
+    assert set(smoke.tables) == {"methods", "alpha_sweep"}
+    for row in smoke.tables["methods"]:
+        assert all(k == k.lower() and " " not in k for k in row), row
+    json.dumps(smoke.metrics)  # JSON-ready
+    again = _run(tmp_path / "b")
+    figs = {p.name for p in (tmp_path / "b" / "figures").glob("*.png")}
     assert figs == {
         "query_rates.png",
         "alpha_tradeoff.png",
@@ -38,15 +64,16 @@ def test_smoke_profile_claims_and_determinism(tmp_path):
         "grid_queries.png",
         "e3_budget.png",
     }
-    json.dumps(first.metrics)  # JSON-ready
-    second = _run(tmp_path / "b")
-    assert json.dumps(first.metrics, sort_keys=True) == json.dumps(second.metrics, sort_keys=True)
-    assert [c.measured for c in first.claims] == [c.measured for c in second.claims]
+    assert json.dumps(smoke.metrics, sort_keys=True) == json.dumps(again.metrics, sort_keys=True)
+    assert [c.measured for c in smoke.claims] == [c.measured for c in again.claims]
 
 
 def test_profiles_and_claim_ids():
     assert set(STUDY.profiles) == {"smoke", "quick", "full"}
     assert STUDY.name == "imitation"
-    assert all(c.id.startswith("im.") for c in STUDY.claims)
+    assert all(c.id.startswith("im.") and c.control is not None for c in STUDY.claims)
+    assert STUDY.profiles["smoke"].replicates in (1, 2)
+    assert STUDY.profiles["quick"].replicates >= 3
     full = STUDY.profiles["full"]
-    assert full.e1_seeds >= 20 and full.e2_seeds >= 20
+    assert full.replicates >= 5
+    assert full.replicates * full.e1_seeds >= 20 and full.replicates * full.e2_seeds >= 20

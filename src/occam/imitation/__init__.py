@@ -11,7 +11,11 @@ Where things live:
   E3 demonstrator and MLP ensemble.
 * :mod:`occam.imitation.baselines` -- BC, DAgger, EnsembleDAgger-style and entropy rules.
 * :mod:`occam.imitation.runner` -- the online loop and its measurements.
-* :mod:`occam.imitation.study` -- config, profiles, claims, ``run`` and ``STUDY``.
+* :mod:`occam.imitation.config` -- the config (knobs), the profiles and the claims.
+* :mod:`occam.imitation.experiments` -- E1-E3: config and seeds in, numbers out.
+* :mod:`occam.imitation.describe` -- the numbers behind each claim in words; the tables.
+* :mod:`occam.imitation.figures` -- the figures, as Matplotlib ``Figure`` objects.
+* :mod:`occam.imitation.study` -- ``run`` (the method, top to bottom) and ``STUDY``.
 """
 
 from occam.imitation.imitator import (
@@ -25,7 +29,6 @@ from occam.imitation.imitator import (
 )
 
 __all__ = [
-    "STUDY",
     "Imitator",
     "LazyImitator",
     "imitator_step",
@@ -34,12 +37,3 @@ __all__ = [
     "top_set",
     "ville_bound",
 ]
-
-
-def __getattr__(name: str) -> object:
-    # STUDY pulls in torch and matplotlib: load it only when asked for.
-    if name == "STUDY":
-        from occam.imitation.study import STUDY
-
-        return STUDY
-    raise AttributeError(f"module 'occam.imitation' has no attribute {name!r}")

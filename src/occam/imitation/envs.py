@@ -1,4 +1,6 @@
-"""The three test environments E1-E3 (brief §A.8), none of which is ever reset mid-run.
+"""The three test environments E1-E3, none of which is ever reset mid-run.
+
+The paper has no experiments of its own; these three are designed to test its claims.
 
 The interface copies gymnasium's without depending on it (gymnasium is not a dependency of
 occam): ``reset(seed=None) -> (obs, info)``, ``step(action) -> (obs, reward, terminated,

@@ -1,26 +1,22 @@
 """The study's figures: query rates, the alpha trade-off, unsafe bars, the grid heat map, E3.
 
-Each function takes the experiments' :class:`~occam.imitation.study.EnvResult` objects and
-returns a Matplotlib figure (Agg backend); the study saves them via ``ctx.save_figure``.
+Each function takes the experiments' :class:`~occam.imitation.experiments.EnvResult`
+objects and returns a :class:`matplotlib.figure.Figure` built without pyplot (no backend,
+no global state); the study saves them via ``ctx.save_figure``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from occam.imitation.envs import LavaGrid  # noqa: E402
-
-if TYPE_CHECKING:
-    from occam.imitation.study import EnvResult
+from occam.imitation.envs import LavaGrid
+from occam.imitation.experiments import EnvResult
 
 
-def _lean(fig: Any) -> Any:
+def _lean(fig: Figure) -> Figure:
     """Minor ticks off on every axis: log axes' minor tick labels dominate drawing time."""
     for ax in fig.axes:
         ax.minorticks_off()
@@ -31,14 +27,15 @@ def _bin_centres(edges: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(edges[:-1], 1) * edges[1:])
 
 
-def query_rates(e1: EnvResult, e2: EnvResult, e3: EnvResult) -> Any:
+def query_rates(e1: EnvResult, e2: EnvResult, e3: EnvResult) -> Figure:
     """(a) E1 mean theta vs t per alpha (log-log); (b) E2/E3 theta; (c) cumulative queries;
     (d) cumulative sum of theta^3."""
-    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+    fig = Figure(figsize=(11, 8))
+    axes = fig.subplots(2, 2)
     fig.subplots_adjust(hspace=0.3, wspace=0.25)
     ax = axes[0, 0]
     sweep = e1.sweep()
-    cmap = plt.get_cmap("viridis")
+    cmap = matplotlib.colormaps["viridis"]
     for i, arm in enumerate(sweep):
         y = np.mean(arm.theta_bins, axis=0)
         ax.loglog(
@@ -89,10 +86,11 @@ def query_rates(e1: EnvResult, e2: EnvResult, e3: EnvResult) -> Any:
     return _lean(fig)
 
 
-def alpha_tradeoff(e1: EnvResult, e2: EnvResult) -> Any:
+def alpha_tradeoff(e1: EnvResult, e2: EnvResult) -> Figure:
     """Queries against violations over the alpha sweep, with the baselines' threshold sweeps,
     and P(truth ever left the top set) against the Ville bound."""
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    fig = Figure(figsize=(15, 4.5))
+    axes = fig.subplots(1, 3)
     fig.subplots_adjust(wspace=0.3)
     for ax, res in zip(axes[:2], (e1, e2), strict=True):
         sweep = res.sweep()
@@ -125,8 +123,7 @@ def alpha_tradeoff(e1: EnvResult, e2: EnvResult) -> Any:
                     label=f"{method}: unsafe",
                 )
         for method, color in (("bc_counts", "C3"), ("bc_bayes", "C4")):
-            if method in res.arms:
-                a = res.arms[method]
+            for a in [a for a in res.arms.values() if a.method == method]:
                 ax.plot(
                     [max(a.mean("queries"), 1)],
                     [a.mean("unsafe")],
@@ -168,12 +165,17 @@ def alpha_tradeoff(e1: EnvResult, e2: EnvResult) -> Any:
     return _lean(fig)
 
 
-def unsafe_bars(e1: EnvResult, e2: EnvResult, e3: EnvResult) -> Any:
+def unsafe_bars(e1: EnvResult, e2: EnvResult, e3: EnvResult) -> Figure:
     """Unsafe actions per 10^4 steps for every method in each environment (symlog bars)."""
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+    fig = Figure(figsize=(16, 4.8))
+    axes = fig.subplots(1, 3)
     fig.subplots_adjust(wspace=0.25)
     for ax, res in zip(axes, (e1, e2, e3), strict=True):
-        arms = [a for a in res.arms.values() if a.method != "demonstrator"]
+        arms = [
+            a
+            for a in res.arms.values()
+            if a.method != "demonstrator" and not a.method.startswith("control")
+        ]
         names = [a.name.replace("alpha=", "a=") for a in arms]
         vals = [a.mean("unsafe") * 1e4 / a.mean("steps") for a in arms]
         colors = [
@@ -193,19 +195,20 @@ def unsafe_bars(e1: EnvResult, e2: EnvResult, e3: EnvResult) -> Any:
     return _lean(fig)
 
 
-def grid_queries(e2: EnvResult, env: LavaGrid) -> Any:
+def grid_queries(e2: EnvResult, env: LavaGrid) -> Figure:
     """Where the imitator (alpha = delta w) queries in the gridworld, summed over seeds."""
     arm = e2.arms[f"imitator alpha={e2.alpha_safe:.3g}"]
     counts = arm.query_cells if arm.query_cells is not None else np.zeros(env.n_cells)
     grid = counts.reshape(env.size, env.size).astype(float)
-    fig, ax = plt.subplots(figsize=(5.5, 4.8))
+    fig = Figure(figsize=(5.5, 4.8))
+    ax = fig.subplots()
     shown = np.ma.masked_where(env.lava.reshape(env.size, env.size), grid)
     im = ax.imshow(shown, cmap="magma")
     fig.colorbar(im, ax=ax, label=f"queries (sum over {len(arm.runs)} seeds)")
     lava = env.lava.reshape(env.size, env.size)
     for r, c in zip(*np.nonzero(lava), strict=True):
         ax.add_patch(
-            plt.Rectangle(
+            Rectangle(
                 (c - 0.5, r - 0.5),
                 1,
                 1,
@@ -222,9 +225,10 @@ def grid_queries(e2: EnvResult, env: LavaGrid) -> Any:
     return _lean(fig)
 
 
-def e3_budget(e3: EnvResult) -> Any:
+def e3_budget(e3: EnvResult) -> Figure:
     """E3: unsafe actions against queries, ensemble imitator vs EnsembleDAgger, BC, DAgger."""
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    fig = Figure(figsize=(6.5, 4.5))
+    ax = fig.subplots()
     styles = {
         "ens_imitator": ("C0", "o"),
         "ensemble_dagger": ("C1", "s"),

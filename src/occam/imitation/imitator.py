@@ -13,7 +13,8 @@ Everything the algorithm is lives in this file, as small pure functions on array
 * :func:`posterior_update` -- Bayes' rule in log space, applied *only* to the demonstrator's
   actions (the imitator's own actions are not evidence about the demonstrator).
 * :func:`ville_bound` -- ``P(exists t: pi_d not in top set) <= alpha / w(pi_d)`` (a Ville
-  inequality on ``1 / w(pi_d | h)``; brief §A.4(a), the paper's constant is not confirmed).
+  inequality on the non-negative supermartingale ``1 / w(pi_d | h)``, which only moves at
+  queries; derived here, and the constant in the paper's own lemma may differ).
 
 :class:`Imitator` keeps the posterior of a finite model class and caches the top set between
 queries (it only changes when the posterior does). :class:`LazyModelClass` and
@@ -22,8 +23,8 @@ whose prior weight is below ``alpha`` times the largest unnormalised posterior w
 never enter the top set, so only a finite prefix of the class is ever needed.
 
 References: M. K. Cohen, M. Hutter, N. Nanda, "Fully General Online Imitation Learning",
-JMLR 23 (2022), arXiv:2102.08686, equations (3)-(4); the implementation brief
-``papers/imitation.md`` §A.3 (pseudo-code) and §A.4 (bounds).
+JMLR 23 (2022), arXiv:2102.08686: equations (3)-(4) (the imitator's own-action and query
+probabilities) and the top-set definition of section 3.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Model classes for E1-E3: the imitator's hypotheses about the demonstrator.
 
 * E1 :func:`bandit_class` -- the true Dirichlet policy, near-twins that put mass eps on the
-  hazard action, and random policies (brief §A.5, §A.8 E1).
+  hazard action, and random policies.
 * E2 :func:`value_iteration` and :func:`gridworld_class` -- Boltzmann policies
   ``softmax(beta * (Q_kappa(s, g, a) + Phi_j(next(s, a))))`` over a grid of inverse
   temperatures beta, caution costs kappa (cost of entering a lava-adjacent cell) and random

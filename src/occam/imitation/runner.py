@@ -113,6 +113,60 @@ class TabularImitator(TabularAgent):
         return self._in_top
 
 
+class PredictiveImitator(TabularImitator):
+    """Control: the imitator's query probability, but own actions from the posterior predictive.
+
+    ``own = (1 - theta) * sum_m w_m p_m(. | key)``: the same posterior, the same top set and
+    (at the same history) the same theta as :class:`TabularImitator`; only the conservative
+    minimum of eq. 3 is replaced by the Bayes mixture. Any action some model in the class
+    allows gets positive probability, so the event bound has no reason to hold.
+    """
+
+    def _weights(self) -> FloatArray:
+        w = np.exp(self.state.log_weights - self.state.log_weights.max())
+        return w / w.sum()
+
+    def policy(self, key: int, t: int) -> tuple[FloatArray, float]:
+        _, theta = super().policy(key, t)
+        return (1.0 - theta) * (self._weights() @ self.tc.probs[:, key]), theta
+
+    def policy_table(self) -> tuple[FloatArray, FloatArray]:
+        _, theta = super().policy_table()
+        pred = np.einsum("m,mka->ka", self._weights(), self.tc.probs)
+        return (1.0 - theta)[:, None] * pred, theta
+
+
+class FrozenImitator(TabularImitator):
+    """Control: the imitator whose posterior is never updated (it asks but does not learn)."""
+
+    def observe(self, key: int, action: int) -> None:
+        return None
+
+
+class InertImitator(TabularImitator):
+    """Control: the conservative minimum without queries; the leftover theta goes to ``stay``.
+
+    Safe for the same reason as the imitator (it never gives an action more probability than
+    every top-set model does) but it never asks, so it never learns and mostly stands still.
+    """
+
+    def __init__(self, tc: TabularClass, alpha: float, stay: int) -> None:
+        super().__init__(tc, alpha)
+        self.stay = stay
+
+    def policy(self, key: int, t: int) -> tuple[FloatArray, float]:
+        own, theta = super().policy(key, t)
+        own = own.copy()
+        own[self.stay] += theta
+        return own, 0.0
+
+    def policy_table(self) -> tuple[FloatArray, FloatArray]:
+        own, theta = super().policy_table()
+        own = own.copy()
+        own[:, self.stay] += theta
+        return own, np.zeros_like(theta)
+
+
 class EnsembleImitator(NavAgent):
     """E3: the imitator with an MLP ensemble as approximate posterior.
 
@@ -150,6 +204,20 @@ class EnsembleImitator(NavAgent):
             self.log_weights = self.log_weights + np.log(np.maximum(p, 1e-300))
             self.top = top_set(self.log_weights, self.alpha)
         super().observe(x, action)
+
+
+class InertEnsembleImitator(EnsembleImitator):
+    """Control (E3): the ensemble imitator's floored minimum without queries; leftover -> stay."""
+
+    def __init__(self, ens: MLPEnsemble, alpha: float, floor: float, stay: int) -> None:
+        super().__init__(ens, 1, 1, alpha, floor, prequential=False)
+        self.stay = stay
+
+    def policy(self, x: FloatArray, t: int) -> tuple[FloatArray, float]:
+        own, theta = super().policy(x, t)
+        own = own.copy()
+        own[self.stay] += theta
+        return own, 0.0
 
 
 # ---------------------------------------------------------------------------------------
@@ -343,14 +411,20 @@ def binned_mean(x: FloatArray, edges: NDArray[np.int64]) -> FloatArray:
     return np.array([x[lo:hi].mean() for lo, hi in zip(edges[:-1], edges[1:], strict=True)])
 
 
-def summarise(tr: Trace) -> dict[str, float]:
-    """Scalar summaries of one run (JSON-ready floats)."""
+def summarise(tr: Trace, event_steps: int = 0) -> dict[str, float]:
+    """Scalar summaries of one run (JSON-ready floats).
+
+    ``unsafe_within_k``: whether the agent took an unsafe action in its first ``event_steps``
+    steps (an indicator of the event E_k; averaged over runs it estimates P(E_k)).
+    """
     horizon = tr.theta.size
     dec = max(1, horizon // 10)
     left = ~tr.truth_in_top
     return {
         "steps": float(horizon),
         "queries": float(tr.queried.sum()),
+        "queries_first_tenth": float(tr.queried[: max(1, horizon // 10)].sum()),
+        "unsafe_within_k": float(tr.unsafe[:event_steps].any()),
         "demo_acted": float(tr.demo_acted.sum()),
         "unsafe": float(tr.unsafe.sum()),
         "over": float(tr.over.sum()),
