@@ -36,8 +36,6 @@ from occam.imitation.runner import (
     summarise,
 )
 
-torch.set_num_threads(1)
-
 
 @pytest.fixture(scope="module")
 def bandit():
