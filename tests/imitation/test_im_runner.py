@@ -6,7 +6,6 @@ import dataclasses
 
 import numpy as np
 import pytest
-import torch
 
 from occam.imitation.baselines import (
     BayesBC,
