@@ -1,15 +1,16 @@
-"""The study's figures, drawn from its JSON metrics (so a results folder can be re-plotted)."""
+"""The study's figures, drawn from its JSON metrics (so a results folder can be re-plotted).
+
+Each function returns a :class:`matplotlib.figure.Figure` built without pyplot, so drawing
+needs no backend and never changes a notebook's.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+from matplotlib.figure import Figure
 
 DISSIMILARITIES = (
     "ds_agent_to_bayes",
@@ -26,7 +27,8 @@ def _log_steps(steps: list[int]) -> list[float]:
 
 def kl_learning_curves(prediction: dict[str, Any], threshold: float) -> Figure:
     """KL(Bayes || agent) over meta-training (left) and per episode step at the end (right)."""
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig = Figure(figsize=(10, 3.8))
+    ax1, ax2 = fig.subplots(1, 2)
     for name, m in prediction.items():
         curve = m["curve"]
         ax1.plot(
@@ -49,10 +51,9 @@ def kl_learning_curves(prediction: dict[str, Any], threshold: float) -> Figure:
 
 def coin_example(coins: dict[str, dict[str, dict[str, list[float]]]]) -> Figure:
     """P(next = heads | history) along fixed histories: Bayes (lines) and agent (dots)."""
-    fig, axes = plt.subplots(
-        1, len(coins), figsize=(4 * len(coins), 3.6), sharey=True, squeeze=False
-    )
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig = Figure(figsize=(4 * len(coins), 3.6))
+    axes = fig.subplots(1, len(coins), sharey=True, squeeze=False)
+    colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, (task, per_history) in zip(axes[0], coins.items(), strict=True):
         for (history, c), col in zip(per_history.items(), colors, strict=False):
             t = np.arange(len(c["bayes"]))
@@ -70,7 +71,8 @@ def coin_example(coins: dict[str, dict[str, dict[str, list[float]]]]) -> Figure:
 
 def bandit_returns(bandit: dict[str, Any]) -> Figure:
     """Return over training against V* and Thompson (left); final returns, same tasks (right)."""
-    fig, axes = plt.subplots(len(bandit), 2, figsize=(10, 3.6 * len(bandit)), squeeze=False)
+    fig = Figure(figsize=(10, 3.6 * len(bandit)))
+    axes = fig.subplots(len(bandit), 2, squeeze=False)
     for row, (arms, m) in zip(axes, bandit.items(), strict=True):
         v_star, thompson = m["v_star"], m["baselines"]["Thompson sampling"]
         ax = row[0]
@@ -109,7 +111,8 @@ def bandit_returns(bandit: dict[str, Any]) -> Figure:
 def dissimilarity(rows: list[dict[str, Any]]) -> Figure:
     """State and output dissimilarity: untrained vs trained (bars) and over checkpoints."""
     tasks = list(dict.fromkeys(r["task"] for r in rows))
-    fig, axes = plt.subplots(len(tasks), 2, figsize=(11, 3.6 * len(tasks)), squeeze=False)
+    fig = Figure(figsize=(11, 3.6 * len(tasks)))
+    axes = fig.subplots(len(tasks), 2, squeeze=False)
     xs = np.arange(len(DISSIMILARITIES))
     for row, task in zip(axes, tasks, strict=True):
         rs = [r for r in rows if r["task"] == task]
@@ -152,7 +155,8 @@ def probes(rows: list[dict[str, Any]]) -> Figure:
 
     On a log axis, since even untrained memories reach R^2 ~ 0.9 (the inputs drive them)."""
     tasks = list(dict.fromkeys(r["task"] for r in rows))
-    fig, axes = plt.subplots(1, len(tasks), figsize=(5 * len(tasks), 3.8), squeeze=False)
+    fig = Figure(figsize=(5 * len(tasks), 3.8))
+    axes = fig.subplots(1, len(tasks), squeeze=False)
     for ax, task in zip(axes[0], tasks, strict=True):
         rs = [r for r in rows if r["task"] == task]
         xs = np.arange(len(rs))
@@ -171,7 +175,8 @@ def probes(rows: list[dict[str, Any]]) -> Figure:
 
 def fixed_point(curve: list[dict[str, Any]], distil_steps: int, threshold: float) -> Figure:
     """KL to Bayes during distillation, then during ordinary meta-training."""
-    fig, ax = plt.subplots(figsize=(6, 3.6))
+    fig = Figure(figsize=(6, 3.6))
+    ax = fig.subplots()
     for phase, col in (("distil", "tab:green"), ("meta-train", "tab:blue")):
         c = [r for r in curve if r["phase"] == phase]
         ax.plot(
