@@ -181,7 +181,6 @@ def fit_map(
     proportional to D_s. Returns phi(src) on the held-out rows (original units) and
     D_s = sum ||phi(s) - t||^2 / sum ||t - mean t||^2 on them.
     """
-    torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     x = torch.from_numpy(src).float()
     y = torch.from_numpy(tgt).float()
@@ -190,9 +189,15 @@ def fit_map(
     sd_y = float(((y[:n_train] - mu_y) ** 2).sum(1).mean().sqrt()) + 1e-8
     xs, ys = (x - mu_x) / sd_x, (y - mu_y) / sd_y
     h = spec.hidden
-    mlp = nn.Sequential(
-        nn.Linear(x.shape[1], h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(), nn.Linear(h, y.shape[1])
-    )
+    with torch.random.fork_rng(devices=[]):  # seeded initialisation, global RNG untouched
+        torch.manual_seed(seed)
+        mlp = nn.Sequential(
+            nn.Linear(x.shape[1], h),
+            nn.ReLU(),
+            nn.Linear(h, h),
+            nn.ReLU(),
+            nn.Linear(h, y.shape[1]),
+        )
     opt = torch.optim.Adam(mlp.parameters(), lr=spec.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, spec.steps, eta_min=spec.lr * 0.03)
     for _ in range(spec.steps):

@@ -11,6 +11,19 @@ from dataclasses import dataclass
 from typing import Literal
 
 from occam.claims import ClaimSpec
+from occam.knobs import (
+    Check,
+    Config,
+    at_least,
+    between,
+    knob,
+    non_empty,
+    non_negative,
+    open_unit,
+    positive,
+    unit_interval,
+)
+from occam.meta_bayes.tasks import parse_task
 
 ALL_TASKS = (
     "beta_1_1",
@@ -22,62 +35,112 @@ ALL_TASKS = (
 )
 
 
+def _task_ok(name: str, discrete: bool = False) -> bool:
+    try:
+        task = parse_task(name)
+    except ValueError:
+        return False
+    return task.discrete or not discrete
+
+
+task_name = Check("a task name such as beta_1_1, dirichlet_1_1_1, gamma_1_1", _task_ok)
+discrete_task = Check(
+    "a discrete task name (beta_A_B or dirichlet_A1_..._AK)", lambda v: _task_ok(v, True)
+)
+coin_task = Check("a coin task name beta_A_B", lambda v: _task_ok(v) and v.startswith("beta_"))
+sim_task = Check("'bandit' or a discrete task name", lambda v: v == "bandit" or _task_ok(v, True))
+fixed_point_task_name = Check(
+    "'' (skip) or a discrete task name", lambda v: v == "" or _task_ok(v, True)
+)
+positive_pair = Check("two numbers > 0", lambda v: len(v) == 2 and all(positive(x) for x in v))
+
+
 @dataclass(frozen=True)
-class MetaBayesConfig:
+class MetaBayesConfig(Config):
     """The knobs of the two papers; the defaults are the ``full`` (paper-scale) profile."""
 
-    # Task distributions (names parsed by occam.meta_bayes.tasks.parse_task) and episodes.
-    tasks: tuple[str, ...] = ALL_TASKS
-    length: int = 20  # T, observations per episode (The Batch: 20 steps)
-    # The memory agent: FC -> LSTM/GRU -> FC.
-    hidden: int = 32
-    cell: Literal["lstm", "gru"] = "lstm"
-    # Prediction: log loss, BPTT over the whole episode, Adam with cosine decay, grad clipping.
-    pred_steps: int = 4000  # 4000 x 128 x 20 = 1.0e7 observations per task (the paper's ~1e7)
-    pred_batch: int = 128
-    pred_lr: float = 2e-3
-    lr_final_frac: float = 0.03
-    grad_clip: float = 1.0
-    eval_points: int = 12  # evaluations and checkpoints per run, log-spaced, incl. 0 and last
-    eval_episodes: int = 4000
-    # Bandits: K-armed Bernoulli with iid Beta arms; actor-critic, gamma = 1.
-    bandit_arms: tuple[int, ...] = (2, 3)  # the first entry (2) is the one the claims judge
-    bandit_prior: tuple[float, float] = (1.0, 1.0)
-    bandit_horizon: int = 20
-    bandit_updates: int = 2000  # 2000 x 256 x 20 = 1.0e7 environment steps
-    bandit_batch: int = 256
-    bandit_lr: float = 3e-3
-    entropy_start: float = 0.05  # entropy bonus, annealed linearly to 0 ...
-    entropy_zero_frac: float = 0.7  # ... at this fraction of training
-    value_coef: float = 0.5
-    expected_rewards: bool = True  # returns built from theta[a_t]: unbiased, lower variance
-    time_input: bool = True  # the agent also sees t / T besides its last action and reward
-    bandit_eval_episodes: int = 20000
-    bandit_curve_episodes: int = 2000
-    gittins_gamma: float = 0.95
-    dp_horizons: tuple[int, ...] = (10, 20, 50, 100)
-    # Structure: state-machine simulation ("bandit" = the first bandit) and linear probes.
-    sim_tasks: tuple[str, ...] = (
-        "beta_1_1",
-        "beta_10_10",
-        "beta_0.2_0.2",
-        "dirichlet_1_1_1",
-        "bandit",
+    # Task distributions and episodes.
+    tasks: tuple[str, ...] = knob(
+        ALL_TASKS, "prediction task distributions (prior_params)", check=non_empty(task_name)
     )
-    sim_checkpoints: int = 5  # checkpoints analysed, always including untrained and final
-    sim_episodes: int = 1000
-    map_hidden: int = 64
-    map_steps: int = 1500
-    map_lr: float = 3e-3
+    length: int = knob(20, "T, observations per episode (20 in Mikulik et al.)", check=positive)
+    # The memory agent: FC -> LSTM/GRU -> FC.
+    hidden: int = knob(32, "width of the FC layer and the recurrent memory", check=positive)
+    cell: Literal["lstm", "gru"] = knob("lstm", "the recurrent cell")
+    # Prediction: log loss, BPTT over the whole episode, Adam with cosine decay, grad clipping.
+    pred_steps: int = knob(
+        4000,
+        "meta-training updates per predictor (4000 x 128 x 20 = 1e7 observations)",
+        check=positive,
+    )
+    pred_batch: int = knob(128, "episodes per predictor update", check=positive)
+    pred_lr: float = knob(2e-3, "Adam learning rate of the predictors", check=positive)
+    lr_final_frac: float = knob(
+        0.03, "final learning rate as a fraction of the first (cosine decay)", check=unit_interval
+    )
+    grad_clip: float = knob(1.0, "gradient-norm clipping", check=positive)
+    eval_points: int = knob(
+        12, "evaluations and snapshots per run, log-spaced, incl. 0 and last", check=at_least(2)
+    )
+    eval_episodes: int = knob(4000, "held-out episodes for the KL", check=positive)
+    # Bandits: K-armed Bernoulli with iid Beta arms; actor-critic, gamma = 1.
+    bandit_arms: tuple[int, ...] = knob(
+        (2, 3),
+        "arm counts (the first, 2, is the one the claims judge)",
+        check=non_empty(between(2, 3)),
+    )
+    bandit_prior: tuple[float, float] = knob(
+        (1.0, 1.0), "Beta(a, b) prior of every arm", check=positive_pair
+    )
+    bandit_horizon: int = knob(20, "pulls per bandit episode", check=between(1, 100))
+    bandit_updates: int = knob(
+        2000, "actor-critic updates (2000 x 256 x 20 = 1e7 steps)", check=positive
+    )
+    bandit_batch: int = knob(256, "episodes per actor-critic update", check=at_least(2))
+    bandit_lr: float = knob(3e-3, "Adam learning rate of the bandit agent", check=positive)
+    entropy_start: float = knob(
+        0.05, "entropy bonus at the start, annealed linearly to 0", check=non_negative
+    )
+    entropy_zero_frac: float = knob(
+        0.7, "fraction of training at which the entropy bonus reaches 0", check=unit_interval
+    )
+    value_coef: float = knob(0.5, "weight of the critic's loss", check=non_negative)
+    expected_rewards: bool = knob(
+        True, "returns built from theta[a_t] (unbiased, lower variance) instead of 0/1 rewards"
+    )
+    time_input: bool = knob(True, "the bandit agent also sees t / T")
+    bandit_eval_episodes: int = knob(20000, "bandit evaluation tasks", check=positive)
+    bandit_curve_episodes: int = knob(2000, "bandit tasks per learning-curve point", check=positive)
+    gittins_gamma: float = knob(0.95, "discount of the Gittins-index baseline", check=open_unit)
+    dp_horizons: tuple[int, ...] = knob(
+        (10, 20, 50, 100), "horizons of the exact-programme table", check=non_empty(between(1, 100))
+    )
+    # Structure: state-machine simulation ("bandit" = the first bandit) and linear probes.
+    sim_tasks: tuple[str, ...] = knob(
+        ("beta_1_1", "beta_10_10", "beta_0.2_0.2", "dirichlet_1_1_1", "bandit"),
+        "tasks analysed by state-machine simulation ('bandit' = the first bandit)",
+        check=non_empty(sim_task),
+    )
+    sim_checkpoints: int = knob(
+        5, "snapshots analysed, always including untrained and final", check=at_least(2)
+    )
+    sim_episodes: int = knob(
+        1000, "episodes of paired states (80% fit the maps)", check=at_least(5)
+    )
+    map_hidden: int = knob(64, "width of the simulation maps (MLP 2 hidden layers)", check=positive)
+    map_steps: int = knob(1500, "Adam steps per simulation map", check=positive)
+    map_lr: float = knob(3e-3, "learning rate of the simulation maps", check=positive)
     # The coin example: the two priors of Ortega et al.'s figure.
-    coin_concentrated: str = "beta_10_10"
-    coin_dispersed: str = "beta_0.2_0.2"
-    # The fixed point: distil onto Bayes, then ordinary meta-training ("" skips it).
-    fixed_point_task: str = "beta_1_1"
-    distil_steps: int = 1000
-    fixed_point_steps: int = 2000
-    fixed_point_lr: float = 3e-4
-    save_checkpoints: bool = True
+    coin_concentrated: str = knob("beta_10_10", "prior with mass near 0.5", check=coin_task)
+    coin_dispersed: str = knob("beta_0.2_0.2", "prior with mass near 0 and 1", check=coin_task)
+    # The fixed point: distil onto Bayes, then ordinary meta-training.
+    fixed_point_task: str = knob(
+        "beta_1_1", "task of the fixed-point experiment ('' skips it)", check=fixed_point_task_name
+    )
+    distil_steps: int = knob(1000, "updates distilling onto the Bayes predictive", check=positive)
+    fixed_point_steps: int = knob(2000, "log-loss updates after distillation", check=positive)
+    fixed_point_lr: float = knob(3e-4, "constant learning rate after distillation", check=positive)
+    save_checkpoints: bool = knob(True, "write agent snapshots to checkpoints/*.pt")
 
 
 SMOKE = MetaBayesConfig(

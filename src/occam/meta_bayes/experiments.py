@@ -86,8 +86,9 @@ class Snapshots:
 def new_agent(
     config: MetaBayesConfig, seed: int, n_in: int, n_out: int, value: bool = False
 ) -> MemoryAgent:
-    torch.manual_seed(seed)
-    return MemoryAgent(n_in, n_out, config.hidden, config.cell, value_head=value)
+    with torch.random.fork_rng(devices=[]):  # seeded initialisation, global RNG untouched
+        torch.manual_seed(seed)
+        return MemoryAgent(n_in, n_out, config.hidden, config.cell, value_head=value)
 
 
 def schedule(config: MetaBayesConfig, steps: int, batch: int, lr: float) -> Schedule:
@@ -190,9 +191,9 @@ def bandit_dp_table(config: MetaBayesConfig) -> list[dict[str, Any]]:
                 "arms": 2,
                 "horizon": horizon,
                 "beliefs": sol.n_states,
-                "V*": sol.value,
+                "v_star": sol.value,
                 "oracle": oracle,
-                "Bayes regret": oracle - sol.value,
+                "bayes_regret": oracle - sol.value,
             }
         )
     return rows
@@ -312,7 +313,7 @@ def bandit_table(bandits: dict[int, BanditRun]) -> list[dict[str, Any]]:
                     "return": b.mean_return,
                     "se": b.return_se,
                     "regret": b.regret,
-                    "policy KL": b.policy_kl,
+                    "policy_kl": b.policy_kl,
                     "agreement": b.agreement,
                 }
             )

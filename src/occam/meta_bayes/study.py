@@ -22,8 +22,6 @@ Claims are judged in one place, :func:`judge`.
 
 from __future__ import annotations
 
-import time
-import zlib
 from typing import Any
 
 import torch
@@ -58,35 +56,27 @@ def _save_snapshots(ctx: RunContext, snaps: ex.Snapshots) -> None:
 
 
 def run(config: MetaBayesConfig, ctx: RunContext) -> StudyResult:
-    torch.set_num_threads(1)
-    streams = ex.Streams(lambda label: (ctx.seed * 1_000_003 + zlib.crc32(label.encode())) % 2**31)
+    streams = ex.Streams(lambda label: ctx.seed_for(label, 0))
     metrics: dict[str, Any] = {}
     tables: dict[str, list[dict[str, Any]]] = {}
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        timings[stage] = round(time.perf_counter() - clock, 3)
-        clock = time.perf_counter()
 
     # 1. Meta-train one predictor per task; compare with the closed-form Bayes predictive.
     pred: dict[str, ex.PredictionRun] = {}
     for task in map(parse_task, config.tasks):
-        pred[task.name] = ex.meta_train_predictor(config, streams, task, ctx.progress)
+        with ctx.timed(f"predict/{task.name}"):
+            pred[task.name] = ex.meta_train_predictor(config, streams, task, ctx.progress)
         if config.save_checkpoints:
             _save_snapshots(ctx, pred[task.name].snapshots)
-        lap(f"predict/{task.name}")
     metrics["prediction"] = {name: ex.prediction_metrics(r) for name, r in pred.items()}
     tables["prediction"] = [
         {
             "task": name,
-            "KL(Bayes||agent) nats/step": r.final.kl,
-            "KL untrained": r.curve[0]["kl"],
-            "agent log loss": r.final.log_loss,
-            "Bayes log loss": r.final.bayes_log_loss,
-            "excess log loss": r.final.excess_log_loss,
-            "observations seen": config.pred_steps * config.pred_batch * config.length,
+            "kl_bayes_agent": r.final.kl,
+            "kl_untrained": r.curve[0]["kl"],
+            "agent_log_loss": r.final.log_loss,
+            "bayes_log_loss": r.final.bayes_log_loss,
+            "excess_log_loss": r.final.excess_log_loss,
+            "observations_seen": config.pred_steps * config.pred_batch * config.length,
         }
         for name, r in pred.items()
     ]
@@ -95,31 +85,31 @@ def run(config: MetaBayesConfig, ctx: RunContext) -> StudyResult:
         ctx.save_figure(fig, "kl_learning_curves")
 
     # 2. The coin example: one network class, three priors, three update rules.
-    coins = {name: ex.coin_curves(r) for name, r in pred.items() if r.task.family == "bernoulli"}
+    with ctx.timed("coin"):
+        coins = {n: ex.coin_curves(r) for n, r in pred.items() if r.task.family == "bernoulli"}
     if coins:
         metrics["coin"] = coins
         tables["coin"] = [
             {
                 "prior": name,
-                "heads so far": n,
+                "heads_so_far": n,
                 "agent": c["all heads"]["agent"][n],
-                "Bayes": c["all heads"]["bayes"][n],
+                "bayes": c["all heads"]["bayes"][n],
             }
             for name, c in coins.items()
             for n in range(6)
         ]
         ctx.save_figure(figures.coin_example(coins), "coin_example")
-    lap("coin")
 
     # 3. Bandits: exact values by dynamic programming, then meta-trained agents.
-    metrics["bandit_dp"] = tables["bandit_dp"] = ex.bandit_dp_table(config)
-    lap("bandit/dp")
+    with ctx.timed("bandit/dp"):
+        metrics["bandit_dp"] = tables["bandit_dp"] = ex.bandit_dp_table(config)
     bandits: dict[int, ex.BanditRun] = {}
     for arms in config.bandit_arms:
-        bandits[arms] = ex.meta_train_bandit(config, streams, arms, ctx.progress)
+        with ctx.timed(f"bandit/{arms}-armed"):
+            bandits[arms] = ex.meta_train_bandit(config, streams, arms, ctx.progress)
         if config.save_checkpoints:
             _save_snapshots(ctx, bandits[arms].snapshots)
-        lap(f"bandit/{arms}-armed")
     metrics["bandit"] = {str(arms): ex.bandit_metrics(r) for arms, r in bandits.items()}
     tables["bandit"] = ex.bandit_table(bandits)
     if bandits:
@@ -134,8 +124,8 @@ def run(config: MetaBayesConfig, ctx: RunContext) -> StudyResult:
             sim_runs[name] = pred[name]
     sim_rows: list[dict[str, Any]] = []
     for label, sim_run in sim_runs.items():
-        sim_rows += ex.simulation_over_snapshots(config, streams, label, sim_run)
-        lap(f"simulation/{label}")
+        with ctx.timed(f"simulation/{label}"):
+            sim_rows += ex.simulation_over_snapshots(config, streams, label, sim_run)
     metrics["simulation"] = tables["simulation"] = sim_rows
     if sim_rows:
         ctx.save_figure(figures.dissimilarity(sim_rows), "dissimilarity")
@@ -150,22 +140,20 @@ def run(config: MetaBayesConfig, ctx: RunContext) -> StudyResult:
     metrics["probes"] = tables["probes"] = probe_rows
     if probe_rows:
         ctx.save_figure(figures.probes(probe_rows), "probes")
-    lap("probes")
 
     # 6. The fixed point.
     if config.fixed_point_task:
-        fp_curve = ex.fixed_point(config, streams, parse_task(config.fixed_point_task))
+        with ctx.timed("fixed_point"):
+            fp_curve = ex.fixed_point(config, streams, parse_task(config.fixed_point_task))
         metrics["fixed_point"] = tables["fixed_point"] = fp_curve
         fig = figures.fixed_point(fp_curve, config.distil_steps, KL_THRESHOLD)
         ctx.save_figure(fig, "fixed_point")
-    lap("fixed_point")
 
     return StudyResult(
         metrics=metrics,
         claims=judge(config, metrics),
         tables=tables,
         reading=reading(metrics),
-        timings=timings,
     )
 
 

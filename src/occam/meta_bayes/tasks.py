@@ -206,6 +206,8 @@ def parse_task(name: str) -> PredictionTask:
         raise ValueError(f"task {name!r}: a {head} prior takes {n_params} parameters")
     if family == "categorical" and len(prior) < 2:
         raise ValueError(f"task {name!r}: a Dirichlet prior needs at least 2 parameters")
+    if not all(np.isfinite(prior)):
+        raise ValueError(f"task {name!r}: prior parameters must be finite")
     positive = prior if family != "gaussian" else prior[1:]
     if any(p <= 0 for p in positive):
         raise ValueError(f"task {name!r}: prior parameters must be > 0")
