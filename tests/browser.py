@@ -23,7 +23,12 @@ window.addEventListener('load', function () {
   var rows = table ? table.querySelectorAll('tbody tr').length : -1;
   var out = document.createElement('pre');
   out.id = 'occam-probe';
-  out.textContent = JSON.stringify({images: imgs.length, broken: broken, claim_rows: rows});
+  var dots = document.querySelectorAll('#claims svg.dots circle.rep').length;
+  var controls = Array.from(document.querySelectorAll('#claims td.control'))
+                      .filter(function (td) { return td.offsetWidth > 0; }).length;
+  var intervals = document.querySelectorAll('#claims .iv').length;
+  out.textContent = JSON.stringify({images: imgs.length, broken: broken, claim_rows: rows,
+                                    dots: dots, controls: controls, intervals: intervals});
   document.body.appendChild(out);
 });
 </script>
@@ -42,7 +47,8 @@ def chromium() -> str:
 
 
 def probe_page(page: Path) -> dict:
-    """Load ``page`` (next to its assets) in headless Chromium; return images/broken/claim_rows."""
+    """Load ``page`` (next to its assets) in headless Chromium; return what the probe counted:
+    images, broken images, claim rows, replicate dots, visible control cells, intervals."""
     probe_path = page.with_name(".probe-" + page.name)
     probe_path.write_text(page.read_text().replace("</body>", _PROBE + "</body>"))
     with tempfile.TemporaryDirectory() as profile:

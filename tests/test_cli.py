@@ -27,7 +27,10 @@ def error_line(result) -> str:
 
 
 def leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    """What a run left in ``folder``, apart from the (empty) one-writer lock files."""
+    if not folder.exists():
+        return []
+    return sorted(p.name for p in folder.iterdir() if not p.name.endswith(".lock"))
 
 
 @pytest.mark.parametrize(
@@ -165,3 +168,98 @@ def test_data_verify_and_errors(tmp_path):
     corrupt = invoke("--data-dir", str(tmp_path), "data", "verify", "mnist")
     assert corrupt.exit_code == 2
     assert "t10k-labels-idx1-ubyte.gz" in corrupt.output
+
+
+def test_config_command_lists_every_knob(toy_registry):
+    result = invoke("config", "toy", "--profile", "smoke")
+    assert result.exit_code == 0, result.output
+    for name in ("n", "scale", "kind", "widths", "replicates"):
+        assert name in result.output
+    assert "sample size" in result.output and "> 0" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["run", "toy", "--set", "n=0"], "n=0: must be > 0"),
+        (["run", "toy", "--set", "n=-5"], "n=-5: must be > 0"),
+        (["run", "toy", "--set", "scale=nan"], "must be a finite number"),
+        (["run", "toy", "--set", "widths="], "widths=(): must be non-empty"),
+        (["run"], "missing STUDY"),
+        (["config", "toy", "--profile", "huge"], "unknown profile 'huge'"),
+    ],
+)
+def test_bad_values_are_one_line_exit_2(toy_registry, tmp_path, args, fragment):
+    result = invoke(
+        *args, *(["--out", str(tmp_path / "res"), "--quiet"] if args[0] == "run" else [])
+    )
+    assert result.exit_code == 2, result.output
+    assert fragment in error_line(result)
+    assert leftovers(tmp_path) == []
+
+
+def test_run_with_saved_config_reruns_exactly(toy_registry, tmp_path):
+    first = invoke(
+        "run",
+        "toy",
+        "--profile",
+        "smoke",
+        "--seed",
+        "7",
+        "--set",
+        "n=33",
+        "--out",
+        str(tmp_path / "a"),
+        "--quiet",
+    )
+    assert first.exit_code == 0, first.output
+    again = invoke(
+        "run",
+        "--config",
+        str(tmp_path / "a" / "config.json"),
+        "--out",
+        str(tmp_path / "b"),
+        "--quiet",
+    )
+    assert again.exit_code == 0, again.output
+    for f in ("metrics.json", "claims.json"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+    saved = json.loads((tmp_path / "b" / "config.json").read_text())
+    assert saved["seed"] == 7 and saved["config"]["n"] == 33 and saved["profile"] == "smoke"
+
+
+@pytest.mark.parametrize(
+    "content", ["{not json", '{"study": "toy"}', '{"study": "toy", "config": {"n": -1}}']
+)
+def test_bad_saved_config_is_one_line_exit_2(toy_registry, tmp_path, content):
+    path = tmp_path / "config.json"
+    path.write_text(content)
+    result = invoke("run", "--config", str(path), "--out", str(tmp_path / "res"), "--quiet")
+    assert result.exit_code == 2, result.output
+    assert "--config" in error_line(result)
+    assert not (tmp_path / "res").exists()
+
+
+def test_claims_json_has_interval_replicates_and_control(toy_registry, tmp_path):
+    result = invoke("run", "toy", "--profile", "smoke", "--out", str(tmp_path / "r"), "--quiet")
+    assert result.exit_code == 0, result.output
+    (claim,) = json.loads((tmp_path / "r" / "claims.json").read_text())["claims"]
+    assert len(claim["replicates"]) == 3 and len(claim["interval"]) == 2
+    assert claim["interval"][0] <= claim["measured"] <= claim["interval"][1]
+    assert claim["control"]["name"] == "shifted samples"
+    assert claim["control"]["verdict"] == "fails" and claim["verdict"] == "holds"
+    timings = json.loads((tmp_path / "r" / "timings.json").read_text())
+    assert "sample" in timings
+
+
+def test_json_is_strict_and_csv_keeps_full_precision(tmp_path):
+    from occam.results import write_json, write_table
+
+    write_json(tmp_path / "m.json", {"a": float("inf"), "b": [1.0, float("nan")], "c": 0.1})
+    text = (tmp_path / "m.json").read_text()
+    assert "Infinity" not in text and "NaN" not in text
+    loaded = json.loads(text)
+    assert loaded["a"] is None and loaded["b"] == [1.0, None] and loaded["c"] == 0.1
+    assert loaded["nonfinite"] == {"a": "inf", "b.1": "nan"}
+    write_table(tmp_path / "t.csv", [{"x": 1 / 3, "y": 2}])
+    assert (tmp_path / "t.csv").read_text().splitlines()[1] == f"{1 / 3!r},2"

@@ -32,6 +32,9 @@ def test_report_has_claims_table_figures_and_reading(tmp_path):
     assert page.count("toy.mean_small") == 2
     assert "figures/histogram.png" in page and "The mean is small." in page
     assert "table: summary" in page
+    assert "id='run-toy'" in page and "id='run-toy-b'" in page  # unique ids, by folder
+    assert "toy (toy-b)" in page
+    assert "shifted samples" in page and "control fails" in page and "95% [" in page
 
 
 def test_report_ignores_partial_folders(tmp_path):
@@ -57,6 +60,10 @@ def test_report_loads_in_headless_chromium(tmp_path):
     assert result["claim_rows"] == 2
     assert result["images"] == 2
     assert result["broken"] == []
+    # each claim: 3 replicate dots and 3 control dots, a visible control cell, two intervals
+    assert result["dots"] == 12
+    assert result["controls"] == 2
+    assert result["intervals"] == 4
 
 
 @pytest.mark.browser

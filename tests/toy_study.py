@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Literal
 
@@ -9,7 +10,7 @@ import torch
 from matplotlib.figure import Figure
 
 from occam.claims import ClaimSpec, Control
-from occam.knobs import Config, knob, non_empty, positive
+from occam.knobs import Config, knob, non_empty, non_negative, positive
 from occam.study import RunContext, Study, StudyResult
 
 
@@ -21,6 +22,7 @@ class ToyConfig(Config):
     widths: tuple[int, ...] = knob((1, 2), "unused widths", check=non_empty(positive))
     fail_midway: bool = knob(False, "raise in the middle of the run (tests)")
     replicates: int = knob(3, "independent replicates (seeds)", check=positive)
+    sleep_s: float = knob(0.0, "seconds to sleep mid-run (fault tests)", check=non_negative)
 
 
 MEAN_SMALL = ClaimSpec(
@@ -46,6 +48,8 @@ def sample(config: ToyConfig, g: torch.Generator) -> torch.Tensor:
 def run(config: ToyConfig, ctx: RunContext) -> StudyResult:
     with ctx.timed("sample"):
         xs = [sample(config, ctx.generator("x", r)) for r in range(config.replicates)]
+    (ctx.out / "started").write_text("")  # fault tests wait for this before signalling
+    time.sleep(config.sleep_s)
     if config.fail_midway:
         (ctx.out / "metrics.json").write_text("{}")
         raise RuntimeError("interrupted on purpose")

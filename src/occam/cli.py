@@ -1,4 +1,4 @@
-"""The ``occam`` command line: list, run, reproduce, report, data.
+"""The ``occam`` command line: list, config, run, reproduce, report, data.
 
 Every user error (unknown study, profile or ``--set`` key, an ill-typed value, an unwritable
 output folder, a missing or corrupt data file) prints one line naming the problem and exits
@@ -46,6 +46,18 @@ ThreadsOpt = Annotated[
         "use several cores do so with worker processes).",
     ),
 ]
+FreshOpt = Annotated[
+    bool,
+    typer.Option(
+        "--fresh", help="Discard the checkpoints of an interrupted run instead of resuming it."
+    ),
+]
+WaitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--wait", help="If another run is writing the same --out, wait for it instead of failing."
+    ),
+]
 DataDirOpt = Annotated[
     Path | None,
     typer.Option(
@@ -77,8 +89,24 @@ def _parse_sets(sets: list[str]) -> dict[str, str]:
     return overrides
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        import occam
+
+        console.print(f"occam {occam.__version__}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
-def _main(data_dir: DataDirOpt = None) -> None:
+def _main(
+    data_dir: DataDirOpt = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
     _use_data_dir(data_dir)
 
 
@@ -92,12 +120,35 @@ def list_studies() -> None:
         console.print(f"  profiles: {', '.join(study.profiles)}", highlight=False)
         console.print("  claims:", highlight=False)
         for spec in study.claims:
+            control = spec.control.name if spec.control else "none"
             console.print(
-                f"    [cyan]{spec.id}[/]  {spec.statement}  [dim]({spec.test})[/]",
+                f"    [cyan]{spec.id}[/]  {spec.statement}  [dim]({spec.test}; "
+                f"control: {control}; replicate: {spec.replicate})[/]",
                 highlight=False,
                 soft_wrap=True,
             )
         console.print()
+
+
+@app.command("config")
+def show_config(
+    study_name: Annotated[str, typer.Argument(metavar="STUDY", help="Study name (occam list).")],
+    profile: Annotated[str, typer.Option(help="smoke, quick or full.")] = "quick",
+) -> None:
+    """Print every knob of a study: type, value in the profile, allowed values, and doc."""
+    from occam.knobs import describe_fields
+
+    study, config = _validate_run_args(study_name, profile, [])
+    table = Table(show_header=True, header_style="bold", title=f"{study.name} ({profile})")
+    for col in ("knob", "type", "value", "allowed", "doc"):
+        table.add_column(col, overflow="fold")
+    for row in describe_fields(config):
+        table.add_row(row["name"], row["type"], row["value"], row["allowed"], row["doc"])
+    console.print(table)
+    console.print(
+        f"change one with: occam run {study.name} --profile {profile} --set KNOB=VALUE",
+        highlight=False,
+    )
 
 
 def _validate_run_args(study_name: str, profile: str, sets: list[str]) -> tuple[Any, Any]:
@@ -123,6 +174,14 @@ def _device(device: str) -> Any:
         raise fail(str(exc)) from None
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived during a run (raised from the signal handler, like KeyboardInterrupt)."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
 def _run_one(
     study: Any,
     config: Any,
@@ -132,10 +191,24 @@ def _run_one(
     device: Any,
     quiet: bool,
     threads: int,
+    fresh: bool = False,
+    wait: bool = False,
 ) -> Any:
-    from occam.data import DataError
-    from occam.results import OutputError, run_study
+    """Run one study; every user-facing fault becomes one line and a documented exit code.
 
+    Exit codes: 2 bad input, busy output folder, unreadable checkpoint, missing or corrupt
+    data, full disk; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM). An interrupted run
+    leaves its finished chunks checkpointed and no results folder half-written.
+    """
+    import errno
+    import signal
+
+    from occam.data import DataError
+    from occam.executors import CheckpointMismatch
+    from occam.results import OutputBusy, OutputError, run_study
+
+    resume = "finished work is checkpointed; run the same command again to resume"
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return run_study(
             study,
@@ -146,37 +219,97 @@ def _run_one(
             device=device,
             quiet=quiet,
             threads=threads,
+            fresh=fresh,
+            wait=wait,
         )
+    except OutputBusy as exc:
+        raise fail(str(exc)) from None
+    except CheckpointMismatch as exc:
+        raise fail(f"{exc} (or rerun with --fresh to discard the checkpoints)") from None
     except (OutputError, PermissionError) as exc:
         raise fail(f"cannot write results: {exc}") from None
     except DataError as exc:
         raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted: {resume}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=130) from None
+    except Terminated:
+        err_console.print(f"terminated: {resume}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=143) from None
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise fail(
+                f"disk full while writing ({exc.filename or out}); the previous results "
+                "folder and the checkpoints are intact; free some space and rerun"
+            ) from None
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+_COLOURS = {"holds": "green", "fails": "red", "inconclusive": "yellow", "uninformative": "dim"}
+
+
+def _value(measured: float | None, interval: tuple[float, float] | None) -> str:
+    if measured is None:
+        return "—"
+    if interval is None or interval[0] == interval[1]:
+        return f"{measured:.4g}"
+    return f"{measured:.4g} [{interval[0]:.3g}, {interval[1]:.3g}]"
 
 
 def _print_claims(claims: list[Any]) -> None:
-    colours = {"holds": "green", "fails": "red", "inconclusive": "yellow"}
     table = Table(show_header=True, header_style="bold")
-    for col in ("claim", "paper", "measured", "test", "verdict"):
+    for col in ("claim", "paper", "measured [95%]", "n", "test", "control [95%]", "verdict"):
         table.add_column(col)
     for c in claims:
-        measured = "—" if c.measured is None else f"{c.measured:.4g}"
+        ctl = c.control
+        control = (
+            "—"
+            if ctl is None
+            else f"{ctl.name}: {_value(ctl.measured, ctl.interval)} "
+            f"[{_COLOURS[ctl.verdict]}]{ctl.verdict}[/]"
+        )
         table.add_row(
             c.spec.id,
             c.spec.paper_value or "—",
-            measured,
+            _value(c.measured, c.interval),
+            str(len(c.replicates)),
             c.spec.test,
-            f"[{colours[c.verdict]}]{c.verdict}[/]",
+            control,
+            f"[{_COLOURS[c.verdict]}]{c.verdict}[/]",
         )
     console.print(table)
 
 
 @app.command("run")
 def run(
-    study_name: Annotated[str, typer.Argument(metavar="STUDY", help="Study name (occam list).")],
+    study_name: Annotated[
+        str | None,
+        typer.Argument(metavar="STUDY", help="Study name (occam list); optional with --config."),
+    ] = None,
     profile: Annotated[
-        str, typer.Option(help="smoke (seconds), quick (minutes on a CPU) or full (paper scale).")
-    ] = "quick",
-    seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same numbers.")] = 0,
+        str | None,
+        typer.Option(
+            help="smoke (seconds), quick (minutes on a CPU) or full (paper scale). "
+            "Default: quick, or the profile in --config."
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Base seed of all replicates; the same seed gives the same numbers. "
+            "Default: 0, or the seed in --config."
+        ),
+    ] = None,
+    config_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="A saved results/<study>/config.json: rerun that run exactly "
+            "(its study, profile, seed and every knob; --set still applies on top).",
+        ),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Results folder. Default: results/<study>.")
     ] = None,
@@ -188,17 +321,64 @@ def run(
     quiet: QuietOpt = False,
     threads: ThreadsOpt = 1,
     data_dir: DataDirOpt = None,
+    fresh: FreshOpt = False,
+    wait: WaitOpt = False,
 ) -> None:
-    """Run one study and write its results folder (config, metrics, claims, figures, log)."""
+    """Run one study and write its results folder (config, metrics, claims, figures, log).
+
+    Each claim is judged over the study's replicates (a 95% interval) beside its negative
+    control; see `occam list` and `occam config STUDY`.
+    """
     set_quiet(quiet)
     _use_data_dir(data_dir)
-    study, config = _validate_run_args(study_name, profile, set_ or [])
+    if config_file is not None:
+        study, config, profile, seed = _from_saved(config_file, study_name, profile, seed, set_)
+    else:
+        if study_name is None:
+            raise fail("missing STUDY (or --config FILE); see occam list")
+        profile = profile or "quick"
+        seed = 0 if seed is None else seed
+        study, config = _validate_run_args(study_name, profile, set_ or [])
     dev = _device(device)
     out = out or Path("results") / study.name
     t0 = time.perf_counter()
-    result = _run_one(study, config, profile, seed, out, dev, quiet, threads)
+    result = _run_one(study, config, profile, seed, out, dev, quiet, threads, fresh, wait)
     _print_claims(result.claims)
     console.print(f"results in {out} ({time.perf_counter() - t0:.0f} s)", highlight=False)
+
+
+def _from_saved(
+    path: Path,
+    study_name: str | None,
+    profile: str | None,
+    seed: int | None,
+    sets: list[str] | None,
+) -> tuple[Any, Any, str, int]:
+    """Study, config, profile and seed of a saved ``config.json`` (plus ``--set`` overrides)."""
+    import json
+
+    from occam.study import apply_overrides
+
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        name, knobs = saved["study"], saved["config"]
+        if not isinstance(knobs, dict):
+            raise TypeError("config is not an object")
+    except OSError as exc:
+        raise fail(f"--config {path}: cannot read it ({exc.strerror or exc})") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise fail(f"--config {path}: not a saved occam config.json ({exc})") from None
+    if study_name is not None and study_name != name:
+        raise fail(f"--config {path} is a run of {name}, not {study_name}")
+    profile = profile or str(saved.get("profile", "quick"))
+    seed = int(saved.get("seed", 0)) if seed is None else seed
+    study, base = _validate_run_args(name, profile, [])
+    try:
+        config = apply_overrides(base, knobs)
+        config = apply_overrides(config, _parse_sets(sets or []))
+    except ConfigError as exc:
+        raise fail(f"--config {path}: {exc}") from None
+    return study, config, profile, seed
 
 
 @app.command("reproduce")
@@ -212,6 +392,8 @@ def reproduce(
     quiet: QuietOpt = False,
     threads: ThreadsOpt = 1,
     data_dir: DataDirOpt = None,
+    fresh: FreshOpt = False,
+    wait: WaitOpt = False,
 ) -> None:
     """Run every study, then build report.html."""
     from occam.report import build_report
@@ -230,7 +412,9 @@ def reproduce(
     for study, config in planned:
         console.rule(f"{study.name} ({profile})")
         t0 = time.perf_counter()
-        result = _run_one(study, config, profile, seed, out / study.name, dev, quiet, threads)
+        result = _run_one(
+            study, config, profile, seed, out / study.name, dev, quiet, threads, fresh, wait
+        )
         all_claims.extend(result.claims)
         console.print(f"{study.name}: {time.perf_counter() - t0:.0f} s", highlight=False)
     report = build_report(out)

@@ -1,4 +1,5 @@
-"""Rich progress bars that switch off with ``--quiet`` (and when output is not a terminal)."""
+"""Rich progress bars that switch off with ``--quiet`` (and when output is neither a terminal
+nor a Jupyter notebook, where Rich draws them as live widgets)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,6 @@ def track(
         TimeRemainingColumn(),
         console=console,
         transient=False,
-        disable=not console.is_terminal,
+        disable=not (console.is_terminal or console.is_jupyter),
     ) as progress:
         yield from progress.track(iterable, total=total, description=description)

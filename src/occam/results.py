@@ -39,6 +39,10 @@ class OutputError(OSError):
     """The output folder cannot be written."""
 
 
+class OutputBusy(OutputError):
+    """Another run is writing the same results folder right now."""
+
+
 def check_writable(out: Path) -> None:
     """Raise :class:`OutputError` unless ``out`` could be created and written (creates nothing)."""
     probe = out.resolve()
@@ -58,12 +62,17 @@ def check_writable(out: Path) -> None:
         raise OutputError(f"output folder {out}: exists and is not a folder")
 
 
-def git_commit() -> str | None:
-    """The git commit of the source tree occam runs from, when there is one."""
+def git_commit(describe: bool = False) -> str | None:
+    """The git commit of the source tree occam runs from, when there is one.
+
+    describe: ``git describe --always --dirty`` instead (a ``-dirty`` suffix marks
+    uncommitted changes).
+    """
     here = Path(occam.__file__).resolve().parent
+    args = ["git", "describe", "--always", "--dirty"] if describe else ["git", "rev-parse", "HEAD"]
     try:
         res = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
+            args,
             cwd=here,
             capture_output=True,
             text=True,
@@ -76,10 +85,35 @@ def git_commit() -> str | None:
 
 
 def write_json(path: Path, obj: Any) -> None:
-    """Write ``obj`` as stable, sorted, indented JSON (atomically: temp file then rename)."""
+    """Write ``obj`` as strict, stable, sorted, indented JSON (atomically: temp then rename).
+
+    Strict: NaN and infinities are not JSON, so they are written as ``null``; when ``obj`` is
+    a dict, a top-level ``"nonfinite"`` entry maps each such value's path (``a.b.0``) to what
+    it was (``"nan"``, ``"inf"``, ``"-inf"``).
+    """
+    ready = json_ready(obj)
+    found: dict[str, str] = {}
+    clean = _strict(ready, "", found)
+    if found and isinstance(clean, dict):
+        clean["nonfinite"] = found
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(json_ready(obj), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        text = json.dumps(clean, indent=2, sort_keys=True, allow_nan=False) + "\n"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _strict(obj: Any, where: str, found: dict[str, str]) -> Any:
+    if isinstance(obj, float) and not np.isfinite(obj):
+        found[where or "."] = "nan" if obj != obj else ("inf" if obj > 0 else "-inf")
+        return None
+    if isinstance(obj, dict):
+        return {k: _strict(v, f"{where}.{k}" if where else str(k), found) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_strict(v, f"{where}.{i}" if where else str(i), found) for i, v in enumerate(obj)]
+    return obj
 
 
 def write_table(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -98,7 +132,7 @@ def write_table(path: Path, rows: list[dict[str, Any]]) -> None:
 
 def _cell(value: Any) -> Any:
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return repr(value)  # full precision: the shortest string that reads back exactly
     return value
 
 
@@ -125,8 +159,15 @@ def run_study(
     device: torch.device,
     quiet: bool = False,
     threads: int | None = None,
+    fresh: bool = False,
+    wait: bool = False,
 ) -> StudyResult:
     """Run ``study`` with ``config`` and write its results folder at ``out`` atomically.
+
+    One writer per results folder: a lock (``.NAME.lock`` beside it) is held for the whole
+    run, so a second run on the same ``out`` raises :class:`OutputBusy` (or waits for the
+    first with ``wait=True``) instead of deleting the first one's staging folder.
+    fresh: discard this folder's checkpoints first (otherwise an interrupted run resumes).
 
     threads: torch intra-op threads for this process during the run (None leaves torch's
     setting); the previous setting is restored afterwards. One thread per process is the
@@ -134,14 +175,29 @@ def run_study(
     throughput of one (measured with torch 2.13, MKL); studies that want both cores use a
     process pool.
     """
+    from filelock import FileLock, Timeout
+
     check_writable(out)
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(out.parent / f".{out.name}.lock"))
+    try:
+        lock.acquire(timeout=-1 if wait else 0)
+    except Timeout:
+        raise OutputBusy(
+            f"{out} is being written by another occam run; wait for it, choose another "
+            "--out, or pass --wait"
+        ) from None
     previous_threads = torch.get_num_threads()
     if threads is not None:  # set once, here; studies never change it
         torch.set_num_threads(max(1, threads))
     try:
+        if fresh:
+            shutil.rmtree(out.parent / f".{out.name}.checkpoints", ignore_errors=True)
         return _run_study(study, config, profile, seed, out, device, quiet)
     finally:
         torch.set_num_threads(previous_threads)
+        lock.release()
 
 
 def _run_study(
@@ -153,9 +209,8 @@ def _run_study(
     device: torch.device,
     quiet: bool,
 ) -> StudyResult:
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    for stale in out.parent.glob(f".{out.name}.partial-*"):  # left by a killed run
+    # The caller holds this folder's lock, so any staging folder of it is a dead run's.
+    for stale in out.parent.glob(f".{out.name}.partial-*"):
         shutil.rmtree(stale, ignore_errors=True)
     staging = out.parent / f".{out.name}.partial-{os.getpid()}"
     staging.mkdir()
@@ -188,6 +243,7 @@ def _run_study(
                 "device": str(device),
                 "occam_version": occam.__version__,
                 "git_commit": git_commit(),
+                "git_describe": git_commit(describe=True),
                 "torch_version": torch.__version__,
                 "python": platform.python_version(),
                 "torch_threads": torch.get_num_threads(),
@@ -224,4 +280,6 @@ def _run_study(
     else:
         os.replace(staging, out)
     shutil.rmtree(checkpoints, ignore_errors=True)
+    result.out = out
+    result.figures = list(ctx.figures)
     return result

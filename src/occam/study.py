@@ -140,6 +140,8 @@ class StudyResult:
     tables: name -> list of row dicts, written as CSV and shown in the report.
     reading: a short paragraph (Markdown-free text) saying what the figures show.
     timings: wall-clock seconds per stage (written apart from the metrics).
+    out: the results folder, once :func:`occam.results.run_study` has written it.
+    figures: the figures' PNG paths, relative to ``out``.
     """
 
     metrics: dict[str, Any]
@@ -147,6 +149,12 @@ class StudyResult:
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     reading: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    out: Path | None = None
+    figures: list[str] = field(default_factory=list)
+
+    def verdicts(self) -> dict[str, str]:
+        """Claim id -> verdict."""
+        return {c.spec.id: c.verdict for c in self.claims}
 
 
 @dataclass(frozen=True)
@@ -265,6 +273,4 @@ def json_ready(obj: Any) -> Any:
         return int(obj)
     if isinstance(obj, np.floating):
         return float(obj)
-    if isinstance(obj, float) and obj != obj:  # NaN is not valid JSON
-        return None
     return obj

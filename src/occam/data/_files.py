@@ -26,6 +26,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import zlib
@@ -233,8 +234,9 @@ def gunzip(path: Path) -> bytes:
         return f.read()
 
 
-def problem(path: Path, fs: FileSpec) -> str | None:
-    """What is wrong with ``path`` as file ``fs`` (a short phrase), or ``None`` if it is good."""
+def file_defect(path: Path, fs: FileSpec) -> str | None:
+    """What is wrong with ``path`` as file ``fs`` (checksum, readability, archive layout; a
+    short phrase), or ``None`` if it is good."""
     try:
         if fs.check == "gunzip":
             digest = hashlib.sha256()
@@ -253,8 +255,8 @@ def problem(path: Path, fs: FileSpec) -> str | None:
         return f"cannot be read ({type(err).__name__}: {err})"
 
 
-def data_problem(data: bytes, fs: FileSpec) -> str | None:
-    """Like :func:`problem` for content already decompressed in memory (``check="gunzip"``)."""
+def content_defect(data: bytes, fs: FileSpec) -> str | None:
+    """Like :func:`file_defect` for content already decompressed in memory (``check="gunzip"``)."""
     return _compare(
         hashlib.sha256(data).hexdigest(), fs.sha256, "sha256 of the decompressed content"
     )
@@ -361,7 +363,7 @@ def check_local(path: Path, fs: FileSpec, dataset: str, use_cache: bool = True) 
     """
     if use_cache and _is_known_good(path, fs):
         return
-    what = problem(path, fs)
+    what = file_defect(path, fs)
     if what is not None:
         raise DataError(corrupt_message(path, dataset, what))
     remember_good(path, fs)
@@ -392,7 +394,29 @@ def missing_message(spec: DatasetSpec, names: list[str], roots: list[Path], why:
 
 
 class DownloadFailed(Exception):
-    """No address of a file could be fetched (network down, HTTP error, no address)."""
+    """No address of a file could be fetched (network down, HTTP error, no address).
+
+    retryable: a dropped or refused connection or a server error (worth another try); not
+    an HTTP 4xx answer, which will not change.
+    """
+
+    def __init__(self, message: str, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+def _retries() -> tuple[int, float]:
+    """Attempts per address and the first back-off in seconds (doubling after each try).
+
+    ``OCCAM_DOWNLOAD_ATTEMPTS`` (default 4) and ``OCCAM_DOWNLOAD_BACKOFF`` (default 2 s)
+    override them.
+    """
+    try:
+        attempts = max(1, int(os.environ.get("OCCAM_DOWNLOAD_ATTEMPTS", "4")))
+        backoff = max(0.0, float(os.environ.get("OCCAM_DOWNLOAD_BACKOFF", "2")))
+    except ValueError:
+        attempts, backoff = 4, 2.0
+    return attempts, backoff
 
 
 def _progress_disabled(quiet: bool) -> bool:
@@ -439,17 +463,23 @@ def _fetch_url(url: str, dest: Path, label: str, quiet: bool) -> None:
                     received += len(chunk)
                     progress.update(task, advance=len(chunk))
             if total is not None and received != total:
-                raise DownloadFailed(f"{url}: incomplete, got {received} of {total} bytes")
+                raise DownloadFailed(
+                    f"{url}: incomplete, got {received} of {total} bytes", retryable=True
+                )
+    except urllib.error.HTTPError as err:
+        raise DownloadFailed(f"{url}: HTTP {err.code} {err.reason}", err.code >= 500) from err
     except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError) as err:
         reason = getattr(err, "reason", None) or err
-        raise DownloadFailed(f"{url}: {reason}") from err
+        raise DownloadFailed(f"{url}: {reason}", retryable=True) from err
 
 
 def download(spec: DatasetSpec, fs: FileSpec, quiet: bool = False) -> Path:
     """Download ``fs`` into ``<cache>/<folder>/``, check it, and return its path.
 
     The bytes go to a temporary file in the target folder which is checked and then renamed
-    into place (``os.replace``), so the cache never holds a partial or unchecked file.
+    into place (``os.replace``), so the cache never holds a partial or unchecked file. A
+    dropped connection is retried a bounded number of times with doubling back-off
+    (:func:`_retries`).
     Raises :class:`DownloadFailed` when no URL could be fetched and :class:`DataError` when
     the downloaded content fails its check.
     """
@@ -465,17 +495,29 @@ def download(spec: DatasetSpec, fs: FileSpec, quiet: bool = False) -> Path:
     if not urls:
         raise DownloadFailed(f"{fs.name} has no download address")
     failures: list[str] = []
+    attempts, backoff = _retries()
     for url in urls:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{fs.name}.", suffix=".part", dir=folder)
         os.close(fd)
         tmp = Path(tmp_name)
         try:
-            try:
-                _fetch_url(url, tmp, f"{spec.name}/{fs.name}", quiet)
-            except DownloadFailed as err:
-                failures.append(str(err))
+            error: DownloadFailed | None = None
+            for attempt in range(attempts):  # a dropped connection is retried, with back-off
+                if attempt:
+                    time.sleep(backoff * 2 ** (attempt - 1))
+                try:
+                    _fetch_url(url, tmp, f"{spec.name}/{fs.name}", quiet)
+                    error = None
+                    break
+                except DownloadFailed as err:
+                    error = err
+                    if not err.retryable:
+                        break
+            if error is not None:
+                tries = f" (after {attempts} attempts)" if error.retryable else ""
+                failures.append(f"{error}{tries}")
                 continue
-            what = problem(tmp, fs)
+            what = file_defect(tmp, fs)
             if what is not None:
                 raise DataError(
                     f"downloaded {url} but its {what}; the download or the mirror is corrupt "

@@ -12,9 +12,9 @@ from occam.data._files import (
     DatasetSpec,
     check_local,
     ensure_files,
+    file_defect,
     get_spec,
     locate,
-    problem,
     remember_good,
     search_roots,
 )
@@ -67,7 +67,7 @@ def fetch(
 
 def _check(path: Path, spec: DatasetSpec, filename: str) -> tuple[str, bool, str]:
     fs = next(fs for fs in spec.files if fs.name == filename)
-    what = problem(path, fs)
+    what = file_defect(path, fs)
     if what is None:
         remember_good(path, fs)
         how = f"sha256 {fs.sha256[:16]}... matches" if fs.sha256 else "structure ok (no checksum)"

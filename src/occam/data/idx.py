@@ -13,8 +13,8 @@ import numpy as np
 
 from occam.data._files import (
     DataError,
+    content_defect,
     corrupt_message,
-    data_problem,
     ensure_files,
     get_spec,
     gunzip,
@@ -73,7 +73,7 @@ def load_mnist(
         except (OSError, EOFError, zlib.error) as err:
             what = f"cannot be decompressed ({type(err).__name__}: {err})"
             raise DataError(corrupt_message(path, name, what)) from err
-        mismatch = data_problem(data, by_name[filename])
+        mismatch = content_defect(data, by_name[filename])
         if mismatch is not None:
             raise DataError(corrupt_message(path, name, mismatch))
         arrays.append(parse_idx(data))

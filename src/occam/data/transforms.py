@@ -9,7 +9,8 @@ def binarize(labels: np.ndarray, method: str = "threshold", threshold: int = 5) 
     """Two classes from ten digit classes.
 
     ``method="threshold"``: label >= ``threshold`` -> 1, else 0.
-    ``method="oddeven"``: even label -> 1, odd -> 0 (the sgd-bayes brief, section 1.3).
+    ``method="oddeven"``: even label -> 1, odd -> 0 (the even/odd binarisation of MNIST used
+    by Mingard et al. 2021).
 
     Args:
         labels: integer array of shape (N,).

@@ -9,13 +9,13 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from occam.executors.sampler import FunctionCounts
 from occam.nets.ensemble import TrainSpec, bits_to_strings, train_ensemble
-from occam.run.sampler import FunctionCounts
 
 
 @dataclass(frozen=True)
 class EnsembleChunk:
-    """A picklable task ``(chunk, seed) -> FunctionCounts`` for :func:`occam.run.run_chunks`.
+    """A picklable task ``(chunk, seed) -> FunctionCounts`` for :func:`occam.executors.run_chunks`.
 
     arch: anything with ``build(generator=...) -> nn.Module`` (e.g. ``FCNArch``).
     X_train (m, ...), y_train (m,) in {0,1}, X_test (|E|, ...): the data, as tensors.

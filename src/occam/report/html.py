@@ -11,6 +11,7 @@ import csv
 import html
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,17 @@ def collect_runs(results_dir: Path) -> list[RunRecord]:
     order = {name: i for i, name in enumerate(studies.names())}
     runs.sort(key=lambda r: (order.get(r.study, len(order)), r.study, str(r.path)))
     return runs
+
+
+def _label(run: RunRecord) -> str:
+    """The run's name in the report: its study, and its folder when that differs."""
+    return run.study if run.path.name == run.study else f"{run.study} ({run.path.name})"
+
+
+def _anchor(run: RunRecord, root: Path) -> str:
+    """A unique HTML id for a run: its folder relative to the report."""
+    rel = os.path.relpath(run.path, root).replace(os.sep, "/")
+    return "run-" + re.sub(r"[^A-Za-z0-9_-]+", "-", rel if rel != "." else run.study)
 
 
 def _fmt(value: Any) -> str:
@@ -202,7 +214,7 @@ def _claims_table(runs: list[RunRecord]) -> str:
             )
             rows.append(
                 "<tr>"
-                f"<td>{html.escape(run.study)}</td>"
+                f"<td>{html.escape(_label(run))}</td>"
                 f"<td><code>{html.escape(str(c.get('id')))}</code></td>"
                 f"<td>{html.escape(str(c.get('statement', '')))}"
                 f"<div class='src'>{html.escape(str(c.get('source', '')))}</div>{detail}</td>"
@@ -267,7 +279,7 @@ def _section(run: RunRecord, root: Path) -> str:
     tables = "".join(_table_html(name, rows) for name, rows in run.tables.items())
     title = html.escape(str(cfg.get("title", run.study)))
     return (
-        f"<section id='study-{html.escape(run.study)}'><h2>{html.escape(run.study)}: {title}</h2>"
+        f"<section id='{_anchor(run, root)}'><h2>{html.escape(_label(run))}: {title}</h2>"
         f"<div class='meta'>{html.escape(str(cfg.get('papers', '')))}<br>{meta}</div>"
         f"<div class='reading'>{paragraphs}</div><div class='figures'>{figures}</div>"
         f"{tables}</section>"

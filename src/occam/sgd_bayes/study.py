@@ -32,9 +32,9 @@ import torch  # noqa: E402
 
 from occam import data  # noqa: E402
 from occam.claims import Claim, ClaimSpec  # noqa: E402
+from occam.executors.sampler import FunctionCounts, job_key, run_chunks  # noqa: E402
 from occam.nets.chunk import EnsembleChunk  # noqa: E402
 from occam.nets.ensemble import TrainSpec  # noqa: E402
-from occam.run.sampler import FunctionCounts, job_key, run_chunks  # noqa: E402
 from occam.sgd_bayes.compare import (  # noqa: E402
     Comparison,
     function_errors,

@@ -1,6 +1,6 @@
 """Executors: run chunks of independent work in-process or on Ray, with checkpoints."""
 
-from occam.run.sampler import (
+from occam.executors.sampler import (
     CheckpointMismatch,
     FunctionCounts,
     chunk_seed,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sampler_job import make_chunk
 
-from occam.run import CheckpointMismatch, FunctionCounts, chunk_seed, run_chunks
+from occam.executors import CheckpointMismatch, FunctionCounts, chunk_seed, run_chunks
 
 HERE = Path(__file__).resolve().parent
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import torch
 from sklearn.datasets import load_digits
 
+from occam.executors import run_chunks
 from occam.nets.chunk import EnsembleChunk
 from occam.nets.ensemble import TrainSpec
-from occam.run import run_chunks
 from occam.sgd_bayes.arch import FCNArch
 
 
