@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from occam.claims import ClaimSpec
+from occam.claims import ClaimSpec, Control
 from occam.knobs import (
     Check,
     Config,
@@ -141,6 +141,16 @@ class MetaBayesConfig(Config):
     fixed_point_steps: int = knob(2000, "log-loss updates after distillation", check=positive)
     fixed_point_lr: float = knob(3e-4, "constant learning rate after distillation", check=positive)
     save_checkpoints: bool = knob(True, "write agent snapshots to checkpoints/*.pt")
+    # Replication: every claim is judged over independent replicates.
+    replicates: int = knob(
+        5, "independent replicates (seeds of meta-training and evaluation)", check=positive
+    )
+    mismatch_factor: float = knob(
+        10.0,
+        "prior of the mismatched-prior controls: the task's prior with this many times its "
+        "concentration (Beta(1,1) -> Beta(10,10), as in Ortega et al.'s coin example)",
+        check=at_least(2),
+    )
 
 
 SMOKE = MetaBayesConfig(
@@ -160,6 +170,7 @@ SMOKE = MetaBayesConfig(
     map_steps=30,
     distil_steps=8,
     fixed_point_steps=8,
+    replicates=1,
 )
 
 QUICK = MetaBayesConfig(
@@ -179,23 +190,41 @@ QUICK = MetaBayesConfig(
     map_steps=600,
     distil_steps=250,
     fixed_point_steps=250,
+    replicates=3,
 )
 
 PROFILES = {"smoke": SMOKE, "quick": QUICK, "full": MetaBayesConfig()}
 
 # ---- claims, fixed before the run --------------------------------------------------------
+#
+# Every claim is judged over the replicates (independent seeds of meta-training and
+# evaluation) with a 95% bootstrap interval, beside a negative control: the same
+# measurement where the claim must not hold. Thresholds and their margins are fixed here.
 
-KL_THRESHOLD = 1e-3  # nats per step
+KL_THRESHOLD = 1e-3  # nats per step: "indistinguishable" from Bayes, ~1/100 of an untrained KL
+
+MISMATCHED_PRIOR = (
+    "the same measurement for a predictor that is Bayes-optimal in form but for the wrong "
+    "prior: the task's prior with mismatch_factor (10) times its concentration, as Ortega et "
+    "al.'s coin example contrasts Beta(1,1) with Beta(10,10). A KL test that this passes "
+    "cannot tell the learned prior apart."
+)
 
 PRED_KL_BERNOULLI = ClaimSpec(
     id="mb.pred_kl_bernoulli",
     statement="A meta-trained LSTM predictor on Beta(1,1) coins reaches "
     "KL(Bayes || agent) <= 1e-3 nats per step.",
-    source="Mikulik et al. 2020, sec. 4 (prediction tasks)",
+    source="Mikulik et al. 2020, sec. 4 (prediction tasks); Ortega et al. 2019, sec. 3",
     comparator="<=",
     threshold=KL_THRESHOLD,
     paper_value="behaves indistinguishably from Bayes (no number confirmed)",
     unit="nats/step",
+    control=Control(
+        name="network meta-trained under Beta(10,10)",
+        description="The same network class and budget meta-trained under the concentrated "
+        "coin prior, scored against the Beta(1,1) Bayes predictive on Beta(1,1) episodes: "
+        + MISMATCHED_PRIOR,
+    ),
 )
 PRED_KL_CATEGORICAL = ClaimSpec(
     id="mb.pred_kl_categorical",
@@ -206,25 +235,53 @@ PRED_KL_CATEGORICAL = ClaimSpec(
     threshold=KL_THRESHOLD,
     paper_value="behaves indistinguishably from Bayes (no number confirmed)",
     unit="nats/step",
+    control=Control(
+        name="Bayes predictor of Dirichlet(10,10,10)",
+        description="The exact Dirichlet(10,10,10) posterior predictive on the same held-out "
+        "Dirichlet(1,1,1) episodes: " + MISMATCHED_PRIOR,
+    ),
 )
-BANDIT_RETURN = ClaimSpec(
-    id="mb.bandit_return",
-    statement="The meta-trained two-armed bandit agent (Beta(1,1) arms, T = 20, sampled actions) "
-    "earns at least 98% of the Bayes-optimal return V*.",
-    source="Mikulik et al. 2020, sec. 4 (bandit tasks)",
+AGREEMENT_THRESHOLD = 0.95
+BANDIT_AGREEMENT = ClaimSpec(
+    id="mb.bandit_agreement",
+    statement="The meta-trained two-armed bandit agent (Beta(1,1) arms, T = 20) takes the "
+    "Bayes-optimal action (exact programme) on at least 95% of the non-tie beliefs it visits.",
+    source="Mikulik et al. 2020, sec. 4 (bandit tasks); Ortega et al. 2019, sec. 4",
     comparator=">=",
-    threshold=0.98,
-    paper_value="close to Bayes-optimal; V* = 12.431 by the exact programme",
-    unit="fraction of V*",
+    threshold=AGREEMENT_THRESHOLD,
+    paper_value="indistinguishable from the Bayes-optimal policy (no number confirmed)",
+    unit="fraction of visited non-tie beliefs",
+    control=Control(
+        name="greedy posterior-mean play",
+        description="Pull the arm with the larger posterior mean, never exploring. It earns "
+        "99.4% of V* (12.36 vs 12.43), so return cannot separate it from pi_Bayes, but it "
+        "agrees with pi_Bayes on only 0.89 of its visited beliefs (20,000 tasks): the "
+        "threshold asks the agent to close at least half of that gap.",
+    ),
 )
-BANDIT_VS_THOMPSON = ClaimSpec(
-    id="mb.bandit_vs_thompson",
-    statement="The meta-trained bandit agent earns more than Thompson sampling on the same tasks.",
-    source="Ortega et al. 2019, sec. 4; Mikulik et al. 2020, sec. 4",
-    comparator=">",
-    threshold=0.0,
-    paper_value="Thompson sampling 11.94 vs V* 12.43 (T = 20)",
-    unit="return difference per episode",
+POLICY_KL_THRESHOLD = 0.12
+BANDIT_POLICY_KL = ClaimSpec(
+    id="mb.bandit_policy_kl",
+    statement="The meta-trained bandit agent's policy is close to pi_Bayes: "
+    "KL(pi_Bayes || pi_agent) = E[-log pi_agent(a*)] <= 0.12 nats per step on the non-tie "
+    "beliefs it visits.",
+    source="Mikulik et al. 2020, sec. 4 (bandit tasks)",
+    comparator="<=",
+    threshold=POLICY_KL_THRESHOLD,
+    paper_value="indistinguishable from the Bayes-optimal policy (no number confirmed)",
+    unit="nats/step",
+    control=Control(
+        name="Thompson sampling",
+        description="Posterior sampling, Ortega et al.'s other template: a sensible "
+        "Bayesian policy that is not Bayes-optimal. Its exact action probabilities give "
+        "0.248 nats/step (20,000 tasks); the threshold asks the agent to close at least "
+        "half of the gap between Thompson sampling and pi_Bayes.",
+    ),
+)
+UNTRAINED = Control(
+    name="untrained network",
+    description="The same analysis of the same network at initialisation (Mikulik et al.'s "
+    "control): random recurrent states driven by the observations already carry the counts.",
 )
 SIM_ASYMMETRY = ClaimSpec(
     id="mb.sim_asymmetry",
@@ -235,6 +292,25 @@ SIM_ASYMMETRY = ClaimSpec(
     threshold=1.0,
     paper_value="reverse direction somewhat harder (unconfirmed)",
     unit="ratio D_s(A->B) / D_s(B->A)",
+    control=UNTRAINED,
+)
+SIM_MEMORY_IS_STATISTIC = ClaimSpec(
+    id="mb.sim_memory_is_statistic",
+    statement="The trained Beta(1,1) predictor's memory is a state machine of the sufficient "
+    "statistic: the Bayes counts predict its memory state with D_s(Bayes -> agent) <= 0.05 "
+    "(95% of the memory's variance explained).",
+    source="Ortega et al. 2019, sec. 3 (state machine of sufficient statistics); "
+    "Mikulik et al. 2020, sec. 3",
+    comparator="<=",
+    threshold=0.05,
+    paper_value="trained agents simulate the Bayes agent in both directions",
+    unit="normalised held-out MSE",
+    control=Control(
+        name="untrained network",
+        description="The same map from counts to the memory of the network at "
+        "initialisation: a random LSTM's state depends on the order of the observations, "
+        "not only on their counts.",
+    ),
 )
 SIM_OUTPUT_VS_UNTRAINED = ClaimSpec(
     id="mb.sim_output_vs_untrained",
@@ -245,6 +321,24 @@ SIM_OUTPUT_VS_UNTRAINED = ClaimSpec(
     threshold=0.1,
     paper_value="trained far below untrained",
     unit="max over directions of D_o(trained) / D_o(untrained)",
+    control=Control(
+        name="network meta-trained under Beta(10,10)",
+        description="The same simulation against the Beta(1,1) Bayes agent for the network "
+        "meta-trained under Beta(10,10): its memory encodes the counts as well, but its "
+        "outputs follow the wrong prior, so output dissimilarity must stay high.",
+    ),
+)
+SIM_BANDIT = ClaimSpec(
+    id="mb.sim_bandit",
+    statement="The trained bandit agent and the Bayes-optimal bandit agent simulate each "
+    "other: action disagreement through the fitted state maps is at most 0.25 (half of "
+    "chance for two arms) in both directions.",
+    source="Mikulik et al. 2020, sec. 3-4 (state-machine simulation, bandits)",
+    comparator="<=",
+    threshold=0.25,
+    paper_value="trained agents simulate the Bayes agent; untrained do not",
+    unit="max over directions of action disagreement",
+    control=UNTRAINED,
 )
 COIN_CONCENTRATED = ClaimSpec(
     id="mb.coin_concentrated",
@@ -255,6 +349,11 @@ COIN_CONCENTRATED = ClaimSpec(
     threshold=(0.51, 0.56),
     paper_value="Bayes 11/21 = 0.524",
     unit="probability",
+    control=Control(
+        name="network meta-trained under Beta(0.2,0.2)",
+        description="The same probe of the same network class meta-trained under the "
+        "dispersed prior: one architecture must learn a different rule per prior.",
+    ),
 )
 COIN_DISPERSED = ClaimSpec(
     id="mb.coin_dispersed",
@@ -265,25 +364,38 @@ COIN_DISPERSED = ClaimSpec(
     threshold=(0.80, 0.95),
     paper_value="Bayes 1.2/1.4 = 0.857",
     unit="probability",
+    control=Control(
+        name="network meta-trained under Beta(10,10)",
+        description="The same probe of the same network class meta-trained under the "
+        "concentrated prior: one architecture must learn a different rule per prior.",
+    ),
 )
 FIXED_POINT = ClaimSpec(
     id="mb.fixed_point",
-    statement="A predictor distilled onto the Bayes predictive stays there under further "
-    "meta-training: its KL never exceeds 1e-3 nats per step.",
+    statement="A predictor distilled onto the Bayes predictive does not move under further "
+    "meta-training: its drift KL(q_distilled || q_now) never exceeds 1e-3 nats per step.",
     source="Mikulik et al. 2020, sec. 5 (Bayes-optimal agents are fixed points)",
     comparator="<=",
     threshold=KL_THRESHOLD,
     paper_value="no drift (no number confirmed)",
-    unit="max KL during continued meta-training, nats/step",
+    unit="max drift during continued meta-training, nats/step",
+    control=Control(
+        name="distilled onto Beta(10,10)",
+        description="The same network distilled onto the Bayes predictive of the mismatched "
+        "prior (10 times the concentration) and meta-trained the same way on Beta(1,1) "
+        "episodes: a non-Bayes start is not a fixed point and must move.",
+    ),
 )
 
 CLAIMS = (
     PRED_KL_BERNOULLI,
     PRED_KL_CATEGORICAL,
-    BANDIT_RETURN,
-    BANDIT_VS_THOMPSON,
+    BANDIT_AGREEMENT,
+    BANDIT_POLICY_KL,
     SIM_ASYMMETRY,
+    SIM_MEMORY_IS_STATISTIC,
     SIM_OUTPUT_VS_UNTRAINED,
+    SIM_BANDIT,
     COIN_CONCENTRATED,
     COIN_DISPERSED,
     FIXED_POINT,

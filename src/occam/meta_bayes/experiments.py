@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,7 +22,7 @@ from scipy import stats
 from occam.meta_bayes import bayes, compare
 from occam.meta_bayes.agents import MemoryAgent
 from occam.meta_bayes.config import MetaBayesConfig
-from occam.meta_bayes.tasks import PredictionTask
+from occam.meta_bayes.tasks import PredictionTask, concentrated
 from occam.meta_bayes.train import (
     ActorCritic,
     Schedule,
@@ -209,6 +209,7 @@ class BanditRun:
     sampled: compare.BanditBehaviour
     greedy: compare.BanditBehaviour
     baselines: dict[str, float]  # Monte-Carlo returns on the same evaluation tasks
+    controls: dict[str, compare.PolicyMatch]  # greedy and Thompson play against pi_Bayes
 
 
 def meta_train_bandit(
@@ -278,7 +279,21 @@ def meta_train_bandit(
         )
         for name, policy in policies.items()
     }
-    return BanditRun(arms, solution, agent, snaps, curve, sampled, greedy, baselines)
+    controls = {
+        "greedy": compare.count_policy_match(
+            policies["greedy (posterior mean)"], solution, theta, u, streams.rng("match/greedy")
+        )
+    }
+    if arms == 2:  # Thompson's action probabilities are tabulated for two arms
+        controls["thompson"] = compare.count_policy_match(
+            policies["Thompson sampling"],
+            solution,
+            theta,
+            u,
+            streams.rng("match/thompson"),
+            probs=compare.thompson_probs_two_arms(alphas, betas, T),
+        )
+    return BanditRun(arms, solution, agent, snaps, curve, sampled, greedy, baselines, controls)
 
 
 def bandit_metrics(r: BanditRun) -> dict[str, Any]:
@@ -294,30 +309,56 @@ def bandit_metrics(r: BanditRun) -> dict[str, Any]:
         "agent_sampled": vars(r.sampled),
         "agent_greedy": vars(r.greedy),
         "baselines": r.baselines,
+        "controls": {k: vars(v) for k, v in r.controls.items()},
         "curve": r.curve,
     }
 
 
-def bandit_table(bandits: dict[int, BanditRun]) -> list[dict[str, Any]]:
+def bandit_table(reps: list[Replicate]) -> list[dict[str, Any]]:
+    """Returns and agreement with pi_Bayes of the agent and the reference policies."""
     rows: list[dict[str, Any]] = []
-    for arms, r in bandits.items():
-        rows.append({"arms": arms, "policy": "V* (exact DP)", "return": r.solution.value})
-        for label, b in (
-            ("agent, sampled actions", r.sampled),
-            ("agent, greedy actions", r.greedy),
-        ):
-            rows.append(
-                {
-                    "arms": arms,
-                    "policy": label,
-                    "return": b.mean_return,
-                    "se": b.return_se,
-                    "regret": b.regret,
-                    "policy_kl": b.policy_kl,
-                    "agreement": b.agreement,
-                }
-            )
-        rows += [{"arms": arms, "policy": k + " (MC)", "return": v} for k, v in r.baselines.items()]
+    for i, rep in enumerate(reps):
+        for arms, r in rep.bandits.items():
+            rows += _bandit_rows(i, arms, r)
+    return rows
+
+
+def _bandit_rows(i: int, arms: int, r: BanditRun) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    rows.append(
+        {"replicate": i, "arms": arms, "policy": "V* (exact DP)", "return": r.solution.value}
+    )
+    for label, b in (
+        ("agent, sampled actions", r.sampled),
+        ("agent, greedy actions", r.greedy),
+    ):
+        rows.append(
+            {
+                "replicate": i,
+                "arms": arms,
+                "policy": label,
+                "return": b.mean_return,
+                "se": b.return_se,
+                "regret": b.regret,
+                "policy_kl": b.policy_kl,
+                "agreement": b.agreement,
+            }
+        )
+    for k, m in r.controls.items():
+        rows.append(
+            {
+                "replicate": i,
+                "arms": arms,
+                "policy": f"{k} (control)",
+                "return": m.mean_return,
+                "policy_kl": m.policy_kl,
+                "agreement": m.agreement,
+            }
+        )
+    rows += [
+        {"replicate": i, "arms": arms, "policy": k + " (MC)", "return": v}
+        for k, v in r.baselines.items()
+    ]
     return rows
 
 
@@ -350,6 +391,19 @@ def simulation_over_snapshots(
     return rows
 
 
+def mismatched_simulation(
+    config: MetaBayesConfig, streams: Streams, run: PredictionRun, other: PredictionRun
+) -> dict[str, float]:
+    """State-machine simulation of ``other``'s trained agent (meta-trained under another
+    prior of the same family) against ``run``'s Bayes agent, on ``run``'s episodes and map
+    seed (paired with :func:`simulation_over_snapshots`)."""
+    spec = compare.MapSpec(hidden=config.map_hidden, steps=config.map_steps, lr=config.map_lr)
+    label = run.task.name
+    seed, data_rng = streams.seed("sim/" + label), streams.rng("simdata/" + label)
+    x = run.task.sample(config.sim_episodes, config.length, data_rng)
+    return compare.simulate_prediction(other.agent, run.task, x, spec, seed).as_dict()
+
+
 # ---- 5. beyond the paper: linear probes -----------------------------------------------------
 
 
@@ -370,19 +424,36 @@ def probes(
 
 
 def fixed_point(
-    config: MetaBayesConfig, streams: Streams, task: PredictionTask
+    config: MetaBayesConfig,
+    streams: Streams,
+    task: PredictionTask,
+    start: PredictionTask | None = None,
 ) -> list[dict[str, Any]]:
-    """Distil a fresh agent onto the Bayes predictive, then continue ordinary meta-training."""
+    """Distil a fresh agent onto a Bayes predictive, then continue ordinary meta-training.
+
+    The agent is distilled onto the Bayes predictive of ``start`` (default: ``task`` itself;
+    another prior of the same family gives the non-Bayes start of the control), on episodes
+    of ``task``, then meta-trained by log loss on ``task`` at a small constant learning rate.
+    Each row holds the KL to ``task``'s Bayes predictive and, after distillation, the drift
+    KL(q_distilled || q_now) in nats per step on held-out episodes: a fixed point of the
+    meta-learning dynamics does not move.
+    """
     eval_x = task.sample(config.eval_episodes, config.length, streams.rng("eval/" + task.name))
-    agent = new_agent(
-        config, streams.seed("init/fixed/" + task.name), task.n_inputs, task.n_outputs
-    )
+    label = "fixed/" + task.name + ("" if start is None else "/from/" + start.name)
+    agent = new_agent(config, streams.seed("init/" + label), task.n_inputs, task.n_outputs)
     curve: list[dict[str, Any]] = []
+    distilled: list[np.ndarray] = []
 
     def recorder(phase: str, offset: int) -> Any:
         def on_step(step: int, ag: MemoryAgent) -> None:
             kl = compare.prediction_behaviour(ag, task, eval_x).kl
-            curve.append({"phase": phase, "step": offset + step, "kl": kl})
+            drift = float("nan")
+            if phase == "meta-train":
+                logq = compare.agent_predictive(ag, task, eval_x)
+                if not distilled:
+                    distilled.append(logq)
+                drift = float((np.exp(distilled[0]) * (distilled[0] - logq)).sum(-1).mean())
+            curve.append({"phase": phase, "step": offset + step, "kl": kl, "drift": drift})
 
         return on_step
 
@@ -392,18 +463,121 @@ def fixed_point(
         task,
         schedule(config, d, config.pred_batch, config.pred_lr),
         config.length,
-        streams.rng("distil/" + task.name),
+        streams.rng("distil/" + label),
         on_step=recorder("distil", 0),
         report_steps=eval_steps(d, config.eval_points),
         distil=True,
+        distil_onto=start,
     )
     train_predictor(
         agent,
         task,
         Schedule(c, config.pred_batch, config.fixed_point_lr, 1.0, config.grad_clip),  # constant lr
         config.length,
-        streams.rng("continue/" + task.name),
+        streams.rng("continue/" + label),
         on_step=recorder("meta-train", d),
         report_steps=np.linspace(0, c, config.eval_points).round().astype(int).tolist(),
     )
     return curve
+
+
+# ---- one replicate: everything the claims need, from one set of seeds ----------------------
+
+
+def mismatched_prior_kl(
+    config: MetaBayesConfig,
+    streams: Streams,
+    run: PredictionRun,
+    pred: dict[str, PredictionRun],
+) -> tuple[float, str]:
+    """KL(Bayes || predictor) on ``run``'s held-out episodes for a predictor of the wrong
+    prior (``config.mismatch_factor`` times the concentration): the network meta-trained
+    under that prior when the run has one, else that prior's exact Bayes predictive."""
+    task = run.task
+    other = concentrated(task, config.mismatch_factor)
+    x = task.sample(config.eval_episodes, config.length, streams.rng("eval/" + task.name))
+    if other.name in pred:
+        return compare.prediction_behaviour(pred[other.name].agent, task, x).kl, "trained"
+    p, q = task.bayes_predictive(x), other.bayes_predictive(x)
+    return float((p * (np.log(p) - np.log(q))).sum(-1).mean()), "exact"
+
+
+@dataclass
+class Replicate:
+    """The results of one replicate (one set of seeds) of the whole method."""
+
+    pred: dict[str, PredictionRun] = field(default_factory=dict)
+    mismatched_kl: dict[str, tuple[float, str]] = field(default_factory=dict)
+    coins: dict[str, dict[str, dict[str, list[float]]]] = field(default_factory=dict)
+    bandits: dict[int, BanditRun] = field(default_factory=dict)
+    sim_rows: list[dict[str, Any]] = field(default_factory=list)
+    mismatched_sim: dict[str, float] | None = None
+    probes: list[dict[str, Any]] = field(default_factory=list)
+    fixed_point: list[dict[str, Any]] = field(default_factory=list)
+    fixed_point_control: list[dict[str, Any]] = field(default_factory=list)
+
+
+def simulations(
+    config: MetaBayesConfig, streams: Streams, rep: Replicate
+) -> tuple[list[dict[str, Any]], dict[str, float] | None]:
+    """State-machine simulation of every task in ``config.sim_tasks`` over snapshots, and of
+    the mismatched-prior network against the first Bernoulli task's Bayes agent."""
+    rows: list[dict[str, Any]] = []
+    mismatched = None
+    for name in config.sim_tasks:
+        if name == "bandit" and rep.bandits:
+            arms = config.bandit_arms[0]
+            rows += simulation_over_snapshots(config, streams, f"bandit{arms}", rep.bandits[arms])
+        elif name in rep.pred and rep.pred[name].task.discrete:
+            run = rep.pred[name]
+            rows += simulation_over_snapshots(config, streams, name, run)
+            other = concentrated(run.task, config.mismatch_factor).name
+            if mismatched is None and run.task.family == "bernoulli" and other in rep.pred:
+                mismatched = mismatched_simulation(config, streams, run, rep.pred[other])
+    return rows, mismatched
+
+
+def replicate_metrics(rep: Replicate) -> dict[str, Any]:
+    """JSON-able metrics of one replicate (the figures are drawn from these)."""
+    return {
+        "prediction": {name: prediction_metrics(r) for name, r in rep.pred.items()},
+        "mismatched_prior_kl": {k: v[0] for k, v in rep.mismatched_kl.items()},
+        "coin": rep.coins,
+        "bandit": {str(arms): bandit_metrics(r) for arms, r in rep.bandits.items()},
+        "simulation": rep.sim_rows,
+        "mismatched_simulation": rep.mismatched_sim,
+        "probes": rep.probes,
+        "fixed_point": rep.fixed_point,
+        "fixed_point_control": rep.fixed_point_control,
+    }
+
+
+def prediction_table(reps: list[Replicate], config: MetaBayesConfig) -> list[dict[str, Any]]:
+    return [
+        {
+            "replicate": i,
+            "task": name,
+            "kl_bayes_agent": r.final.kl,
+            "kl_untrained": r.curve[0]["kl"],
+            "kl_mismatched_prior": rep.mismatched_kl.get(name, (None, ""))[0],
+            "agent_log_loss": r.final.log_loss,
+            "bayes_log_loss": r.final.bayes_log_loss,
+            "excess_log_loss": r.final.excess_log_loss,
+            "observations_seen": config.pred_steps * config.pred_batch * config.length,
+        }
+        for i, rep in enumerate(reps)
+        for name, r in rep.pred.items()
+    ]
+
+
+def coin_table(coins: dict[str, dict[str, dict[str, list[float]]]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "prior": name,
+            "heads_so_far": n,
+            "agent": c["all heads"]["agent"][n],
+            "bayes": c["all heads"]["bayes"][n],
+        }
+        for name, c in coins.items()
+        for n in range(6)
+    ]

@@ -173,19 +173,42 @@ def probes(rows: list[dict[str, Any]]) -> Figure:
     return fig
 
 
-def fixed_point(curve: list[dict[str, Any]], distil_steps: int, threshold: float) -> Figure:
-    """KL to Bayes during distillation, then during ordinary meta-training."""
-    fig = Figure(figsize=(6, 3.6))
-    ax = fig.subplots()
-    for phase, col in (("distil", "tab:green"), ("meta-train", "tab:blue")):
-        c = [r for r in curve if r["phase"] == phase]
-        ax.plot(
-            [r["step"] for r in c], [r["kl"] for r in c], marker="o", ms=3, color=col, label=phase
+def fixed_point(
+    curve: list[dict[str, Any]], control: list[dict[str, Any]], threshold: float = 1e-3
+) -> Figure:
+    """KL to Bayes during distillation and continued meta-training (left) and the drift from
+    the distilled predictor (right), for a Bayes start and for the wrong-prior control."""
+    fig = Figure(figsize=(11, 3.6))
+    ax1, ax2 = fig.subplots(1, 2)
+    for rows, name, col in (
+        (curve, "distilled onto Bayes", "tab:blue"),
+        (control, "distilled onto the wrong prior", "tab:red"),
+    ):
+        for phase, ls in (("distil", ":"), ("meta-train", "-")):
+            c = [r for r in rows if r["phase"] == phase]
+            ax1.plot(
+                [r["step"] for r in c],
+                [r["kl"] for r in c],
+                ls=ls,
+                marker="o",
+                ms=3,
+                color=col,
+                label=f"{name}: {phase}",
+            )
+        c = [r for r in rows if r["phase"] == "meta-train"]
+        ax2.plot(
+            [r["step"] for r in c],
+            [max(r["drift"], 1e-7) for r in c],
+            marker="o",
+            ms=3,
+            color=col,
+            label=name,
         )
-    ax.axvline(distil_steps, color="k", lw=0.8)
-    ax.axhline(threshold, color="k", ls=":", lw=1, label=f"{threshold:g}")
-    ax.set(yscale="log", xlabel="step: distillation onto Bayes, then log-loss meta-training")
-    ax.set(ylabel="KL(Bayes || agent), nats/step", title="Bayes-optimal agents are fixed points")
-    ax.legend(fontsize=7)
+    for ax in (ax1, ax2):
+        ax.axhline(threshold, color="k", ls=":", lw=1, label=f"{threshold:g}")
+        ax.set(yscale="log", xlabel="step: distillation, then log-loss meta-training")
+        ax.legend(fontsize=7)
+    ax1.set(ylabel="KL(Bayes || agent), nats/step", title="Distance to the Bayes predictive")
+    ax2.set(ylabel="KL(q_distilled || q_now), nats/step", title="Drift: fixed points do not move")
     fig.tight_layout()
     return fig

@@ -212,3 +212,12 @@ def parse_task(name: str) -> PredictionTask:
     if any(p <= 0 for p in positive):
         raise ValueError(f"task {name!r}: prior parameters must be > 0")
     return PredictionTask(name=name, family=family, prior=prior)
+
+
+def concentrated(task: PredictionTask, factor: float) -> PredictionTask:
+    """The same discrete task with ``factor`` times the prior's concentration (same mean):
+    Beta(1,1) -> Beta(10,10) for factor 10. The mismatched prior of the study's controls."""
+    if not task.discrete:
+        raise ValueError(f"task {task.name!r}: a concentrated prior needs a discrete task")
+    head = "beta" if task.family == "bernoulli" else "dirichlet"
+    return parse_task("_".join([head, *(f"{factor * p:g}" for p in task.prior)]))
