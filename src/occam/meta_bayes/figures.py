@@ -85,7 +85,6 @@ def bandit_returns(bandit: dict[str, Any]) -> Figure:
             label="agent (sampled actions)",
         )
         ax.axhline(v_star, color="k", lw=1, label=f"Bayes-optimal V* = {v_star:.3f}")
-        ax.axhline(0.98 * v_star, color="k", ls=":", lw=1, label="98% of V*")
         ax.axhline(
             thompson, color="tab:red", ls="--", lw=1, label=f"Thompson (MC) = {thompson:.3f}"
         )

@@ -175,46 +175,51 @@ def judge(measured: list[Measured]) -> list[Claim]:
 WHY_NOT = {
     "mb.sim_asymmetry": "Random recurrent states driven by the observations already carry the "
     "counts, so mapping any network's memory onto the counts is easier than the reverse; the "
-    "asymmetry measures the state dimensions, not meta-learning (mb.sim_memory_is_statistic "
-    "tests the structural claim the asymmetry was meant to show).",
-    "mb.bandit_agreement": "The bandit agent's budget in this profile is far below the papers' "
-    "(about 1e7 steps with IMPALA); its play is not yet Bayes-optimal, which return alone "
-    "(within 2% of V*) hides.",
-    "mb.bandit_policy_kl": "The agent's policy stays more stochastic or more often wrong than "
-    "pi_Bayes at this budget.",
+    "asymmetry reflects the state dimensions (2H memory units against 2 counts), not "
+    "meta-learning. mb.sim_memory_is_statistic tests the structural claim instead.",
+    "mb.bandit_agreement": "The agent plays more like pi_Bayes than greedy play does, but its "
+    "budget here is far below the papers' (about 1e7 environment steps with IMPALA): it is "
+    "not yet a Bayes-optimal policy, which its return (within 1% of V*) hides.",
+    "mb.bandit_policy_kl": "The agent's policy is only a little closer to pi_Bayes than "
+    "Thompson sampling at this budget.",
 }
+
+
+def _interval(c: Claim) -> str:
+    lo, hi = c.interval or (float("nan"), float("nan"))
+    return f"{c.measured:.3g} [{lo:.3g}, {hi:.3g}]"
 
 
 def reading(claims: list[Claim], metrics: dict[str, Any]) -> str:
     """A short paragraph on what the figures show and why any claim does not hold."""
     pred = metrics.get("prediction", {})
+    kls = "; ".join(
+        f"{n} {m['kl']:.1e} (untrained {m['curve'][0]['kl']:.1e})" for n, m in pred.items()
+    )
     parts = [
         f"Every claim is judged over {metrics['replicates']} replicate(s) beside a negative "
-        "control (the figures show replicate 0). Meta-trained predictors approach the Bayes "
-        "posterior predictive; KL in nats per step: "
-        + "; ".join(
-            f"{n} {m['kl']:.1e} (untrained {m['curve'][0]['kl']:.1e})" for n, m in pred.items()
-        )
-        + "."
+        "control; the figures show replicate 0. Meta-trained predictors approach the Bayes "
+        f"posterior predictive (KL in nats per step: {kls}) and, under different priors, "
+        "learn different update rules (the coin figure)."
     ]
     for arms, b in metrics.get("bandit", {}).items():
         g = b["controls"]["greedy"]
         parts.append(
             f"The {arms}-armed bandit agent earns {b['agent_sampled']['mean_return']:.3f} per "
-            f"episode (V* = {b['v_star']:.3f}; greedy play {g['mean_return']:.3f}) and picks "
-            f"pi_Bayes's arm on {100 * b['agent_sampled']['agreement']:.1f}% of the non-tie "
-            f"beliefs it visits (greedy play {100 * g['agreement']:.1f}%)."
+            f"episode (V* = {b['v_star']:.3f}; greedy play {g['mean_return']:.3f} on the same "
+            f"tasks) and picks pi_Bayes's arm on {100 * b['agent_sampled']['agreement']:.1f}% "
+            f"of the non-tie beliefs it visits (greedy play {100 * g['agreement']:.1f}%)."
         )
     parts.append(
-        "In the state-machine simulation, output dissimilarity (not state dissimilarity) "
-        "separates trained from untrained networks: random recurrent states already carry "
-        "the counts, as the probes also show."
+        "In the state-machine simulation, output dissimilarity and the map from counts to "
+        "memory separate trained from untrained networks; the map from memory to counts does "
+        "not, since random recurrent states already carry the counts (as the probes show)."
     )
     for c in claims:
-        if c.verdict != "holds":
+        if c.verdict != "holds" and c.measured is not None:
             why = WHY_NOT.get(c.spec.id, "")
-            parts.append(f"{c.spec.id} is {c.verdict} (measured {c.measured}). {why}".strip())
-    return " ".join(parts)
+            parts.append(f"{c.spec.id} {c.verdict}: {_interval(c)} ({c.spec.test}). {why}")
+    return " ".join(p.strip() for p in parts)
 
 
 STUDY = Study(
