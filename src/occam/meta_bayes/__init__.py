@@ -9,7 +9,10 @@ Where things live:
 * ``agents``   the memory-based meta-learner, FC -> LSTM/GRU -> FC;
 * ``train``    meta-training: log loss with BPTT, actor-critic for bandits;
 * ``compare``  behaviour (KL, returns), state-machine simulation, linear probes;
-* ``study``    config, profiles, claims and ``run``; ``figures`` draws from the metrics.
+* ``config``   the config (the papers' knobs), profiles and claims;
+* ``experiments`` the method's steps as pure functions (no files, no figures);
+* ``figures``  Matplotlib figures from the metrics;
+* ``study``    ``run`` (the method top to bottom) and ``judge`` (every verdict).
 """
 
 from occam.meta_bayes.bayes import (
@@ -18,7 +21,8 @@ from occam.meta_bayes.bayes import (
     beta_bernoulli_predictive,
     solve_bandit,
 )
-from occam.meta_bayes.study import STUDY, MetaBayesConfig
+from occam.meta_bayes.config import MetaBayesConfig
+from occam.meta_bayes.study import STUDY
 
 __all__ = [
     "STUDY",

@@ -18,6 +18,7 @@ Bayes agent's beliefs (counts, posterior mean and variance) from the agent's mem
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -181,7 +182,6 @@ def fit_map(
     proportional to D_s. Returns phi(src) on the held-out rows (original units) and
     D_s = sum ||phi(s) - t||^2 / sum ||t - mean t||^2 on them.
     """
-    torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     x = torch.from_numpy(src).float()
     y = torch.from_numpy(tgt).float()
@@ -190,9 +190,15 @@ def fit_map(
     sd_y = float(((y[:n_train] - mu_y) ** 2).sum(1).mean().sqrt()) + 1e-8
     xs, ys = (x - mu_x) / sd_x, (y - mu_y) / sd_y
     h = spec.hidden
-    mlp = nn.Sequential(
-        nn.Linear(x.shape[1], h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(), nn.Linear(h, y.shape[1])
-    )
+    with torch.random.fork_rng(devices=[]):  # seeded initialisation, global RNG untouched
+        torch.manual_seed(seed)
+        mlp = nn.Sequential(
+            nn.Linear(x.shape[1], h),
+            nn.ReLU(),
+            nn.Linear(h, h),
+            nn.ReLU(),
+            nn.Linear(h, y.shape[1]),
+        )
     opt = torch.optim.Adam(mlp.parameters(), lr=spec.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, spec.steps, eta_min=spec.lr * 0.03)
     for _ in range(spec.steps):
@@ -398,3 +404,81 @@ def probe_prediction(
     names, targets = belief_targets_prediction(task, x)
     r2 = linear_probe_r2(states.reshape(B * T, -1), targets, int(train_frac * B) * T)
     return dict(zip(names, (float(v) for v in r2), strict=True))
+
+
+# ---- behaviour of the count-based reference policies (the bandit claims' controls) ----
+
+
+def thompson_probs_two_arms(
+    alphas: np.ndarray, betas: np.ndarray, horizon: int, grid: int = 2048
+) -> Any:
+    """Thompson sampling's action probabilities for two Beta-Bernoulli arms.
+
+    P(pull arm 0 | b) = P(theta_0 > theta_1 | b) = int f_0(x) F_1(x) dx, by the midpoint rule
+    on ``grid`` points, tabulated once for every pair of per-arm counts below ``horizon``.
+    Returns ``probs(s, f) -> (N, 2)`` for counts s, f of shape (N, 2).
+    """
+    from scipy import stats
+
+    x = (np.arange(grid) + 0.5) / grid
+    sg, fg = np.meshgrid(np.arange(horizon + 1), np.arange(horizon + 1), indexing="ij")
+    pdf = stats.beta.pdf(x, alphas[0] + sg[..., None], betas[0] + fg[..., None])  # (n, n, G)
+    cdf = stats.beta.cdf(x, alphas[1] + sg[..., None], betas[1] + fg[..., None])
+    table = np.clip(np.einsum("abg,cdg->abcd", pdf, cdf) / grid, 1e-12, 1 - 1e-12)
+
+    def probs(s: np.ndarray, f: np.ndarray) -> np.ndarray:
+        p0 = table[s[:, 0], f[:, 0], s[:, 1], f[:, 1]]
+        return np.stack([p0, 1.0 - p0], axis=1)
+
+    return probs
+
+
+@dataclass
+class PolicyMatch:
+    """How closely a count-based policy follows pi_Bayes on the non-tie beliefs it visits."""
+
+    mean_return: float
+    agreement: float  # its action == a*
+    policy_kl: float  # mean -log pi(a*) (inf for a deterministic policy that ever disagrees)
+
+
+def count_policy_match(
+    policy: Any,
+    solution: BanditSolution,
+    theta: np.ndarray,
+    u: np.ndarray,
+    rng: np.random.Generator,
+    probs: Any = None,
+) -> PolicyMatch:
+    """Play a count-based policy on tasks (theta, u) and compare it with pi_Bayes.
+
+    ``probs(s, f) -> (N, K)`` gives the policy's action probabilities where it is stochastic
+    (Thompson sampling); without it the policy is deterministic and its KL is -log of 0 or 1.
+    """
+    E, T, K = u.shape
+    s = np.zeros((E, K), dtype=np.int64)
+    f = np.zeros((E, K), dtype=np.int64)
+    rows = np.arange(E)
+    total = np.zeros(E)
+    agree: list[np.ndarray] = []
+    nll: list[np.ndarray] = []
+    for t in range(T):
+        best = solution.greedy_set(s, f)
+        clear = best.sum(1) == 1
+        a_star = best.argmax(1)
+        act = policy(s, f, t, rng)
+        agree.append((act == a_star)[clear])
+        if probs is not None:
+            p = probs(s, f)
+            nll.append(-np.log(np.take_along_axis(p, a_star[:, None], axis=1)[:, 0])[clear])
+        else:
+            nll.append(np.where(act == a_star, 0.0, np.inf)[clear])
+        r = u[rows, t, act] < theta[rows, act]
+        s[rows, act] += r
+        f[rows, act] += ~r
+        total += r
+    return PolicyMatch(
+        float(total.mean()),
+        float(np.concatenate(agree).mean()),
+        float(np.concatenate(nll).mean()),
+    )

@@ -206,7 +206,18 @@ def parse_task(name: str) -> PredictionTask:
         raise ValueError(f"task {name!r}: a {head} prior takes {n_params} parameters")
     if family == "categorical" and len(prior) < 2:
         raise ValueError(f"task {name!r}: a Dirichlet prior needs at least 2 parameters")
+    if not all(np.isfinite(prior)):
+        raise ValueError(f"task {name!r}: prior parameters must be finite")
     positive = prior if family != "gaussian" else prior[1:]
     if any(p <= 0 for p in positive):
         raise ValueError(f"task {name!r}: prior parameters must be > 0")
     return PredictionTask(name=name, family=family, prior=prior)
+
+
+def concentrated(task: PredictionTask, factor: float) -> PredictionTask:
+    """The same discrete task with ``factor`` times the prior's concentration (same mean):
+    Beta(1,1) -> Beta(10,10) for factor 10. The mismatched prior of the study's controls."""
+    if not task.discrete:
+        raise ValueError(f"task {task.name!r}: a concentrated prior needs a discrete task")
+    head = "beta" if task.family == "bernoulli" else "dirichlet"
+    return parse_task("_".join([head, *(f"{factor * p:g}" for p in task.prior)]))

@@ -88,13 +88,16 @@ def train_predictor(
     report_steps: Iterable[int] = (),
     distil: bool = False,
     progress: Callable[[Iterable[int]], Iterable[int]] | None = None,
+    distil_onto: PredictionTask | None = None,
 ) -> None:
     """Meta-train a predictor by log loss on fresh episodes (or distil it onto Bayes).
 
     Log loss: mean over batch and steps of -log q(x_t | x_<t), back-propagated through all
     ``length`` steps. ``distil=True`` instead minimises the per-step cross-entropy to the
     Bayes predictive, -sum_k P_Bayes(k | x_<t) log q(k | x_<t) (discrete tasks only): the
-    supervised initialisation of the fixed-point experiment.
+    supervised initialisation of the fixed-point experiment. ``distil_onto`` names another
+    task of the same family whose Bayes predictive is the target instead (episodes are still
+    drawn from ``task``): the non-Bayes start of the fixed-point control.
     """
     if distil and not task.discrete:
         raise ValueError("distillation onto the Bayes predictive is implemented for discrete tasks")
@@ -104,7 +107,7 @@ def train_predictor(
         out, _, _ = agent(torch.from_numpy(task.network_inputs(x)))
         params = predictive_params(task.family, out)
         if distil:
-            target = torch.from_numpy(task.bayes_predictive(x)).float()
+            target = torch.from_numpy((distil_onto or task).bayes_predictive(x)).float()
             return -(target * params).sum(-1).mean()
         xt = torch.from_numpy(x) if task.discrete else torch.from_numpy(x).float()
         return -log_prob(task.family, params, xt).mean()
