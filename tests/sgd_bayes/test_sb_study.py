@@ -11,6 +11,7 @@ import torch
 from typer.testing import CliRunner
 
 from occam.cli import app
+from occam.sgd_bayes import figures
 from occam.sgd_bayes.compare import function_errors, make_comparison, strings_to_pm1
 from occam.sgd_bayes.study import STUDY
 from occam.study import ConfigError, RunContext
@@ -95,7 +96,7 @@ def test_double_descent_rows_with_exact_finite_width_pb(tmp_path):
     """Boolean double descent: SGD, rejection-sampled P_B at each width, and the NNGP limit."""
     import dataclasses
 
-    from occam.sgd_bayes.study import _dd_problem, double_descent
+    from occam.sgd_bayes.double_descent import sweep_problem, width_sweep
 
     cfg = dataclasses.replace(
         STUDY.profiles["smoke"],
@@ -105,16 +106,17 @@ def test_double_descent_rows_with_exact_finite_width_pb(tmp_path):
         dd_n_train=6,
         dd_label_noise=1,
     )
-    base, X_all = _dd_problem(cfg, 17)
-    clean, _ = _dd_problem(dataclasses.replace(cfg, dd_label_noise=0), 17)
+    base, X_all = sweep_problem(cfg, 17)
+    clean, _ = sweep_problem(dataclasses.replace(cfg, dd_label_noise=0), 17)
     assert int((base.y_train != clean.y_train).sum()) == 1  # exactly one flipped label
     assert X_all.shape == (128, 7) and len(base.X_test) == 122
     ctx = RunContext(out=tmp_path, seed=0, device=torch.device("cpu"), quiet=True)
-    rows = double_descent(cfg, ctx)
+    rows, _ = width_sweep(cfg, ctx)
     assert [r["width"] for r in rows] == [2, 16, "inf (NNGP)"]
     for r in rows[:2]:
         assert r["pb_prior_samples"] == 100_000 and r["pb_accepted"] > 20
         assert 0.0 <= r["pb_test_error"] <= 1.0 and 0.0 <= r["sgd_test_error"] <= 1.0
     assert rows[1]["fraction_fitted"] >= rows[0]["fraction_fitted"]
     assert 0.0 < rows[2]["gp_test_error"] < 0.6
-    assert any(tmp_path.rglob("double_descent.png"))
+    fig = figures.double_descent(rows, "boolean", 6, 1)
+    assert len(fig.axes) == 2  # the error axis and the fitted-fraction twin

@@ -25,9 +25,13 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-Padding = Literal["VALID", "SAME"]
+from occam.sgd_bayes.conv import Padding, conv_out_shape, conv_pads, same_pads
+from occam.sgd_bayes.nngp import cnn_nngp, empirical_nngp, relu_nngp
+
 Readout = Literal["flatten", "gap"]
 
+
+__all__ = ["CNNArch", "FCNArch", "Padding", "conv_out_shape", "conv_pads", "same_pads"]
 
 M = TypeVar("M", bound=nn.Module)
 
@@ -154,37 +158,10 @@ class FCNArch:
 
     def nngp(self, X1: Tensor, X2: Tensor | None = None, *, tile: int = 512) -> Tensor:
         """NNGP kernel of :meth:`build`'s network on inputs (n1, input_dim), (n2, input_dim)."""
-        from occam.sgd_bayes.nngp import relu_nngp
-
         return relu_nngp(X1, X2, self.depth, self.sigma_w, self.sigma_b, tile=tile)
 
 
 # --------------------------------------------------------------------------- convolutional
-
-
-def same_pads(size: int, k: int, stride: int) -> tuple[int, int]:
-    """TensorFlow "SAME" padding ``(before, after)`` along one axis of length ``size``."""
-    out = -(-size // stride)
-    total = max((out - 1) * stride + k - size, 0)
-    return total // 2, total - total // 2
-
-
-def conv_pads(shape: tuple[int, int], k: tuple[int, int], stride: int, padding: Padding):
-    """``F.pad`` argument (left, right, top, bottom) for an (H, W) map; zeros for VALID."""
-    if padding == "VALID":
-        return (0, 0, 0, 0)
-    top, bottom = same_pads(shape[0], k[0], stride)
-    left, right = same_pads(shape[1], k[1], stride)
-    return (left, right, top, bottom)
-
-
-def conv_out_shape(
-    shape: tuple[int, int], k: tuple[int, int], stride: int, padding: Padding
-) -> tuple[int, int]:
-    """Spatial output shape of a convolution (TensorFlow semantics)."""
-    if padding == "SAME":
-        return (-(-shape[0] // stride), -(-shape[1] // stride))
-    return ((shape[0] - k[0]) // stride + 1, (shape[1] - k[1]) // stride + 1)
 
 
 class PaddedConv2d(nn.Module):
@@ -301,8 +278,6 @@ class CNNArch:
 
     def nngp(self, X1: Tensor, X2: Tensor | None = None, *, tile: int | None = None) -> Tensor:
         """NNGP kernel of :meth:`build`'s network on images (n1, C, H, W), (n2, C, H, W)."""
-        from occam.sgd_bayes.nngp import cnn_nngp
-
         return cnn_nngp(self, X1, X2, tile=tile)
 
 
@@ -350,8 +325,6 @@ class LSTMArch:
     def nngp(
         self, X1: Tensor, X2: Tensor | None = None, n_samples: int = 1000, seed: int = 0
     ) -> Tensor:
-        from occam.sgd_bayes.nngp import empirical_nngp
-
         return empirical_nngp(self, X1, X2, n_samples=n_samples, seed=seed).K
 
 

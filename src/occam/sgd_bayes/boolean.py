@@ -17,10 +17,15 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
+from occam import data
 from occam.sgd_bayes.arch import FCNArch
+from occam.sgd_bayes.compare import Comparison
+from occam.sgd_bayes.config import SgdBayesConfig
+from occam.sgd_bayes.ep import ep_log_marginal, run_ep
 from occam.sgd_bayes.exact import (
     PriorCounts,
     boolean_inputs,
@@ -29,6 +34,7 @@ from occam.sgd_bayes.exact import (
     sample_functions,
 )
 from occam.sgd_bayes.pb import compare_recipes
+from occam.sgd_bayes.problems import Problem, boolean_split
 
 PAPER_ARCH = FCNArch(input_dim=7, widths=(40, 40), sigma_w=1.0, sigma_b=1.0)
 
@@ -185,8 +191,6 @@ def compare_boolean(
 def prior_check(prior: PriorCounts, K: Tensor, top: int = 5) -> list[tuple[str, float, float]]:
     """The ICLR 2019 check: for the most frequent prior functions, (bits, log P sampled,
     log P by EP over all inputs)."""
-    from occam.sgd_bayes.ep import run_ep
-
     rows = []
     for bits, count in prior.top(top):
         y = torch.tensor([2.0 * int(c) - 1.0 for c in bits])
@@ -215,3 +219,60 @@ def run_boolean_check(
         tr = torch.randperm(X.shape[0], generator=g)[:m]
         results.append(compare_boolean(prior, K, name, tr, seed=seed))
     return prior, results
+
+
+@dataclass
+class DirectCheck:
+    """The study's direct-sampling check on its Boolean problem.
+
+    metrics: the JSON-able numbers. log_sampled: log P_B(f|S) by rejection for each function
+    of the comparison (NaN where no accepted sample expressed it), indexed like ``comp``.
+    """
+
+    metrics: dict[str, Any]
+    log_sampled: np.ndarray
+    r_ep: float | None
+    n_prior: int
+    n_accepted: int
+
+
+def direct_sampling_check(
+    cfg: SgdBayesConfig,
+    problem: Problem,
+    comp: Comparison,
+    K: Tensor,
+    seed: int,
+    device: Any = "cpu",
+) -> DirectCheck:
+    """The paper's direct ("ABI") check on the Boolean problem (Appendix, Boolean n = 7):
+    sample random networks of the same architecture on all 128 inputs, keep those that fit S
+    (rejection), and count their functions on E, beside P_SGD and P_B by EP."""
+    m = len(problem.X_train)
+    X_all = data.boolean_inputs(7).astype(np.float32)
+    s_idx, e_idx = boolean_split(len(X_all), len(problem.X_train), len(problem.X_test), seed)
+    prior = sample_functions(
+        problem.arch, X_all, cfg.boolean_prior_samples, seed=seed, device=device
+    )
+    post = prior.condition(s_idx, problem.y_train.numpy(), e_idx)
+    sampled = dict(post.top(len(post.counts))) if post.n_samples else {}
+    log_sampled = np.array(
+        [
+            math.log(sampled[f] / post.n_samples) if sampled.get(f) else np.nan
+            for f in comp.functions
+        ]
+    )
+    ok = ~np.isnan(log_sampled) & np.array(
+        [sampled.get(f, 0) >= cfg.min_hits for f in comp.functions]
+    )
+    r_ep = float(np.corrcoef(log_sampled[ok], comp.log_pb[ok])[0, 1]) if ok.sum() >= 3 else None
+    r_sgd = float(np.corrcoef(log_sampled[ok], comp.log_psgd[ok])[0, 1]) if ok.sum() >= 3 else None
+    metrics = {
+        "prior_samples": prior.n_samples,
+        "accepted": post.n_samples,
+        "log_ps_sampled": math.log(post.n_samples / prior.n_samples) if post.n_samples else None,
+        "log_ps_ep": ep_log_marginal(K[:m, :m], problem.y_train.double() * 2 - 1),
+        "n_compared": int(ok.sum()),
+        "pearson_log_sampled_vs_ep": r_ep,
+        "pearson_log_sampled_vs_sgd": r_sgd,
+    }
+    return DirectCheck(metrics, log_sampled, r_ep, prior.n_samples, post.n_samples)

@@ -1,4 +1,4 @@
-"""Compare P_SGD(f|S) with P_B(f|S) over the functions SGD found (brief §6.1 step 6).
+"""Compare P_SGD(f|S) with P_B(f|S) over the functions SGD found (§3 of the paper).
 
 Functions are '0'/'1' strings over the ordered test set E. P_SGD(f|S) is a frequency over
 fitted runs; log P_B(f|S) comes from NNGP + EP. All correlations are between the natural
@@ -8,11 +8,18 @@ logarithms of the two probabilities, over functions with at least ``min_hits`` S
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import torch
 from scipy import stats
+
+from occam.run.sampler import FunctionCounts
+from occam.sgd_bayes.pb import log_pb
+from occam.sgd_bayes.problems import Problem
 
 
 def strings_to_bits(functions: list[str]) -> np.ndarray:
@@ -94,3 +101,43 @@ def make_comparison(
         errors=function_errors(functions, y_test),
         min_hits=min_hits,
     )
+
+
+def bayes_log_probs(K: torch.Tensor, problem: Problem, functions: list[str]) -> dict[str, float]:
+    """log P_B(f|S) for each function (NNGP + EP, the fast recipe)."""
+    y_pm1 = problem.y_train.double() * 2 - 1
+    values = log_pb(K, y_pm1, torch.tensor(strings_to_pm1(functions)), recipe="fast")
+    return {f: float(v) for f, v in zip(functions, values, strict=True)}
+
+
+def compare_counts(
+    counts: FunctionCounts, K: torch.Tensor, problem: Problem, max_pb_functions: int, min_hits: int
+) -> Comparison:
+    """P_SGD from ``counts`` against P_B (kernel K on S ∪ E) for SGD's most frequent functions."""
+    top = Counter(dict(counts.counts.most_common(max_pb_functions)))
+    return make_comparison(
+        top, bayes_log_probs(K, problem, list(top)), problem.y_test.numpy(), min_hits
+    )
+
+
+def summarise(comp: Comparison, counts: FunctionCounts) -> dict[str, Any]:
+    """The numbers of one setting: correlations, top functions, masses and weighted errors."""
+    pearson, spearman, n_well = comp.correlations()
+    mass10_sgd, mass10_pb = comp.mass_top(10)
+    err_sgd, err_pb = comp.weighted_error()
+    return {
+        "pearson_log": pearson,
+        "spearman_log": spearman,
+        "n_well_sampled": n_well,
+        "n_functions": len(counts.counts),
+        "n_runs": counts.n_runs,
+        "n_unfitted": counts.n_unfitted,
+        "mean_epochs_to_fit": counts.epochs_sum / max(counts.n_fitted, 1),
+        "top1_agree": comp.top1_agree(),
+        "mass_top10_sgd": mass10_sgd,
+        "mass_top10_pb": mass10_pb,
+        "top1_psgd": float(comp.counts[0] / comp.n_fitted),
+        "top1_pb": float(math.exp(comp.log_pb[0])),
+        "weighted_error_sgd": err_sgd,
+        "weighted_error_pb": err_pb,
+    }

@@ -25,6 +25,7 @@ from torch import Tensor, nn
 
 from occam import data
 from occam.sgd_bayes.nngp import empirical_nngp
+from occam.sgd_bayes.problems import Problem
 
 
 class ScanLSTMReadout(nn.Module):
@@ -86,11 +87,9 @@ class IMDbLSTMArch:
         return (vecs * vals.clamp_min(1e-9 * vals.max())) @ vecs.T
 
 
-def imdb_problem(cfg: Any, seed: int) -> Any:
+def imdb_problem(cfg: Any, seed: int) -> Problem:
     """S: ``cfg.imdb_n_train`` random training reviews; E: ``cfg.imdb_n_test`` (default 50)
     test reviews drawn with a fixed seed, balanced by construction of the draw."""
-    from occam.sgd_bayes.problems import Problem
-
     texts, labels = data.load_imdb("train")
     test_texts, test_labels = data.load_imdb("test")
     rng = np.random.default_rng(seed)

@@ -22,14 +22,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
 from occam.sgd_bayes._arrays import like, to_f64
-from occam.sgd_bayes.arch import CNNArch, conv_pads
+from occam.sgd_bayes.conv import conv_pads
+
+if TYPE_CHECKING:
+    from occam.sgd_bayes.arch import CNNArch
 
 _INV_2PI = 1.0 / (2.0 * math.pi)
 
