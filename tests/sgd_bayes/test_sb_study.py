@@ -39,10 +39,47 @@ def test_function_strings_round_trip():
 
 
 def test_bad_dataset_is_a_config_error():
-    with pytest.raises(ConfigError, match="unknown dataset 'cifar'"):
+    with pytest.raises(ConfigError, match="dataset='digits,cifar': must be a comma-separated"):
         STUDY.config("quick", {"dataset": "digits,cifar"})
     result = CliRunner().invoke(app, ["run", "sgd-bayes", "--set", "variants=sgd9"])
-    assert result.exit_code == 2 and "unknown variant 'sgd9'" in result.output
+    assert result.exit_code == 2 and "variants='sgd9'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("n_runs", "-5"),
+        ("n_runs", "0"),
+        ("lr", "nan"),
+        ("lr", "inf"),
+        ("sigma_w", "-1"),
+        ("sigma_b", "-0.1"),
+        ("widths", ""),
+        ("widths", "32,0"),
+        ("dataset", ""),
+        ("pool", "5"),
+        ("min_hits", "0"),
+        ("boolean_n_train", "128"),
+        ("boolean_n_test", "200"),
+        ("dd_label_noise", "9"),
+        ("n_train", "1790"),
+    ],
+)
+def test_bad_values_are_config_errors_naming_the_field(key, value):
+    with pytest.raises(ConfigError, match=key.split("_")[0]):
+        STUDY.config("quick", {key: value})
+
+
+def test_bad_value_on_the_command_line_is_one_line_and_exit_2(tmp_path):
+    out = tmp_path / "x"
+    result = CliRunner().invoke(app, ["run", "sgd-bayes", "--set", "n_runs=0", "--out", str(out)])
+    assert result.exit_code == 2 and "n_runs=0" in result.output
+    assert "Traceback" not in result.output and not out.exists()
+
+
+def test_every_profile_is_valid_and_full_fits_its_data():
+    for name in ("smoke", "quick", "full"):
+        STUDY.config(name)  # validated at construction
 
 
 def test_smoke_run_metrics_and_claims(tmp_path):

@@ -1,4 +1,6 @@
-"""The Boolean n = 7 exact check (brief §2.5): P_B(f|S) by direct sampling, EP and Gibbs.
+"""The Boolean n = 7 exact check: P_B(f|S) by direct sampling, EP and Gibbs.
+
+The paper's Boolean appendix compares SGD with direct ("ABI") sampling of the prior.
 
 The 7-40-40-1 ReLU FCN with sigma_w = sigma_b = 1 on all 128 bit vectors. Direct sampling
 draws random networks from the prior once; each (target, S) pair then conditions the same
@@ -28,7 +30,6 @@ from occam.sgd_bayes.config import SgdBayesConfig
 from occam.sgd_bayes.ep import ep_log_marginal, run_ep
 from occam.sgd_bayes.exact import (
     PriorCounts,
-    boolean_inputs,
     gibbs_functions,
     orthant_log_prob,
     sample_functions,
@@ -198,29 +199,6 @@ def prior_check(prior: PriorCounts, K: Tensor, top: int = 5) -> list[tuple[str, 
     return rows
 
 
-def run_boolean_check(
-    n_samples: int = 10_000_000,
-    targets: tuple[str, ...] = ("one", "msb", "lsb1", "and2"),
-    m: int = 16,
-    *,
-    arch: FCNArch = PAPER_ARCH,
-    seed: int = 0,
-    device: Any = "cpu",
-    batch: int = 1000,
-) -> tuple[PriorCounts, list[BooleanComparison]]:
-    """Sample ``n_samples`` prior nets of ``arch`` once; compare on each target with a random
-    training set of size m (seeded). Returns the prior counts and one comparison per target."""
-    X = boolean_inputs(arch.input_dim)
-    prior = sample_functions(arch, X, n_samples, seed=seed, device=device, batch=batch)
-    K = arch.nngp(X.double())
-    g = torch.Generator().manual_seed(seed)
-    results = []
-    for name in targets:
-        tr = torch.randperm(X.shape[0], generator=g)[:m]
-        results.append(compare_boolean(prior, K, name, tr, seed=seed))
-    return prior, results
-
-
 @dataclass
 class DirectCheck:
     """The study's direct-sampling check on its Boolean problem.
@@ -241,17 +219,21 @@ def direct_sampling_check(
     problem: Problem,
     comp: Comparison,
     K: Tensor,
-    seed: int,
+    s_seed: int,
+    prior_seed: int,
     device: Any = "cpu",
 ) -> DirectCheck:
     """The paper's direct ("ABI") check on the Boolean problem (Appendix, Boolean n = 7):
     sample random networks of the same architecture on all 128 inputs, keep those that fit S
-    (rejection), and count their functions on E, beside P_SGD and P_B by EP."""
+    (rejection), and count their functions on E, beside P_SGD and P_B by EP.
+
+    s_seed: the seed that drew S and E of ``problem`` (to find them among the 128 inputs);
+    prior_seed: the seed of the random nets."""
     m = len(problem.X_train)
     X_all = data.boolean_inputs(7).astype(np.float32)
-    s_idx, e_idx = boolean_split(len(X_all), len(problem.X_train), len(problem.X_test), seed)
+    s_idx, e_idx = boolean_split(len(X_all), len(problem.X_train), len(problem.X_test), s_seed)
     prior = sample_functions(
-        problem.arch, X_all, cfg.boolean_prior_samples, seed=seed, device=device
+        problem.arch, X_all, cfg.boolean_prior_samples, seed=prior_seed, device=device
     )
     post = prior.condition(s_idx, problem.y_train.numpy(), e_idx)
     sampled = dict(post.top(len(post.counts))) if post.n_samples else {}

@@ -12,11 +12,26 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from occam.claims import ClaimSpec
-from occam.study import ConfigError
+from occam.knobs import (
+    Check,
+    Config,
+    ConfigError,
+    at_least,
+    between,
+    knob,
+    non_empty,
+    non_negative,
+    one_of,
+    positive,
+)
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "boolean", "imdb")
+# examples available per dataset: (training split, test split); digits draws S and E from one
+# pool of 1,797 images, Boolean from the 128 inputs of n = 7
+SIZES = {"digits": (1797, 0), "mnist": (60000, 10000), "fashion-mnist": (60000, 10000)}
 
-# Variant name -> changes to the base training spec (brief §3: "second-order" effects).
+# Variant name -> changes to the base training spec: the paper's "second-order" effects
+# (§6: optimisers, batch size, learning rate; overtraining uses ``overtrain_epochs``).
 VARIANTS: dict[str, dict[str, Any]] = {
     "adam": {"optimizer": "adam", "lr": 3e-3},
     "adagrad": {"optimizer": "adagrad", "lr": 0.05},
@@ -25,22 +40,51 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "batch_small": {"batch_size": 32},
     "batch_large": {"batch_size": 512},
     "batch_large_lr4": {"batch_size": 512, "lr_factor": 4.0},
-    "overtrain": {"epochs_after_fit": 64},
+    "overtrain": {},
 }
+OPTIMISER_VARIANTS = ("adam", "adagrad", "rmsprop")
+
+
+def names(csv: str) -> list[str]:
+    """The names in a comma-separated list (blanks dropped)."""
+    return [x.strip() for x in csv.split(",") if x.strip()]
+
+
+def _names_from(choices: tuple[str, ...] | list[str], allow_empty: bool) -> Check:
+    words = f"a comma-separated list of {', '.join(choices)}"
+    return Check(
+        words if allow_empty else f"{words} (at least one)",
+        lambda v: (allow_empty or bool(names(v))) and all(n in choices for n in names(v)),
+    )
+
+
+Optimizer = Literal["sgd", "momentum", "adam", "adagrad", "adadelta", "rmsprop"]
 
 
 @dataclass(frozen=True)
-class SgdBayesConfig:
-    """The paper's knobs. ``dataset`` and ``variants`` are comma-separated lists."""
+class SgdBayesConfig(Config):
+    """The paper's knobs (every one validated when the config is built)."""
 
-    dataset: str = "digits,mnist"
-    n_train: int = 100  # |S|
-    n_test: int = 20  # |E|
-    widths: tuple[int, ...] = (32, 32)  # hidden layers of the FCN (or conv layers of the CNN)
-    sigma_w: float = 1.41
-    sigma_b: float = 0.1
-    binarization: Literal["threshold", "oddeven"] = "threshold"
-    pool: int = 7  # MNIST / Fashion-MNIST images average-pooled to pool x pool
+    dataset: str = knob(
+        "digits,mnist", "datasets to run", check=_names_from(DATASETS, allow_empty=False)
+    )
+    n_train: int = knob(100, "|S|: training examples (images)", check=positive)
+    n_test: int = knob(20, "|E|: test examples whose labelling is the function", check=positive)
+    widths: tuple[int, ...] = knob(
+        (32, 32),
+        "hidden widths of the FCN (their number: conv layers of the CNN)",
+        check=non_empty(positive),
+    )
+    sigma_w: float = knob(1.41, "weight scale: W ~ N(0, sigma_w^2 / fan_in)", check=positive)
+    sigma_b: float = knob(0.1, "bias scale: b ~ N(0, sigma_b^2)", check=non_negative)
+    binarization: Literal["threshold", "oddeven"] = knob(
+        "threshold", "image labels: 0-4 vs 5-9 (threshold) or even vs odd"
+    )
+    pool: int = knob(
+        7,
+        "MNIST / Fashion-MNIST images average-pooled to pool x pool",
+        check=one_of(1, 2, 4, 7, 14, 28),
+    )
     # The paper used a CNN on Fashion-MNIST. At CPU scale (7x7 inputs, 16 channels, |S| = 100)
     # the CNN's P_SGD does not track its NNGP P_B (r = -0.16 over 1,000 runs, 22 functions with
     # >= 5 hits), while the FCN's does (r ~ 0.7, also against the CNN kernel). Checked: the
@@ -49,73 +93,118 @@ class SgdBayesConfig:
     # CNNs label two or three test images unlike the posterior (a coat positive in 88% of runs
     # against P_B's 41%), and P_B spans only 3.4 nats, so those images decide r. lr 0.05 gave
     # r = 0.26. Quick uses the FCN, full the CNN; --set fashion_arch=cnn to see it.
-    fashion_arch: Literal["cnn", "fcn"] = "fcn"
-    cnn_channels: int = 16
-    optimizer: Literal["sgd", "momentum", "adam", "adagrad", "adadelta", "rmsprop"] = "sgd"
-    lr: float = 0.2
-    batch_size: int = 25
-    max_epochs: int = 300
-    n_runs: int = 5000  # training runs per dataset (main setting)
-    nets_per_chunk: int = 500
-    variants: str = "adam,adagrad,rmsprop"  # run on the first dataset
-    variant_runs: int = 600
-    overtrain_epochs: int = 64
-    min_hits: int = 5
-    max_pb_functions: int = 300  # P_B is computed for SGD's most frequent functions
-    boolean_n_train: int = 10  # the paper: 32 (with |E| = 96 and 10^9-10^10 prior samples)
-    boolean_n_test: int = 6  # 0: all the other inputs
-    boolean_prior_samples: int = 1_000_000  # direct prior sampling ("ABI"); 0 to skip
-    boolean_widths: tuple[int, ...] = (40, 40)
-    boolean_sigma: float = 1.0
-    boolean_lr: float = 0.1
-    boolean_batch: int = 8
-    double_descent: bool = True
-    # Boolean: exact finite-width P_B by rejection, so |S| must be tiny (acceptance ~1e-4 at 8)
-    dd_problem: Literal["boolean", "digits"] = "boolean"
-    dd_widths: tuple[int, ...] = (1, 2, 4, 8, 16)
-    dd_runs: int = 300
-    dd_max_epochs: int = 200  # a net that has not fitted S by then counts as not fitting
-    dd_n_train: int = 8  # Boolean |S| (digits uses n_train)
-    dd_label_noise: int = 1  # labels of S flipped (Boolean)
-    dd_prior_samples: int = 1_000_000  # random nets per width for rejection (Boolean)
-    dd_n_test: int = 200  # digits |E|
-    imdb_n_train: int = 100
+    fashion_arch: Literal["cnn", "fcn"] = knob("fcn", "network for Fashion-MNIST")
+    cnn_channels: int = knob(16, "channels of each CNN layer", check=positive)
+    optimizer: Optimizer = knob("sgd", "optimiser of the main setting")
+    lr: float = knob(0.2, "learning rate of the main setting", check=positive)
+    batch_size: int = knob(25, "batch size of the main setting", check=positive)
+    max_epochs: int = knob(
+        300, "epoch cap; a net that has not fitted S by then is not counted", check=positive
+    )
+    n_runs: int = knob(5000, "SGD runs per dataset (main setting)", check=positive)
+    nets_per_chunk: int = knob(500, "nets trained together in one chunk", check=positive)
+    variants: str = knob(
+        "adam,adagrad,rmsprop",
+        "optimiser / hyper-parameter variants, on the first dataset",
+        check=_names_from(tuple(VARIANTS), allow_empty=True),
+    )
+    variant_runs: int = knob(600, "SGD runs per variant", check=positive)
+    overtrain_epochs: int = knob(
+        64, "epochs trained on after the fit in the overtrain variant", check=positive
+    )
+    min_hits: int = knob(
+        5, "SGD hits for a function to enter the correlation (P_SGD resolved)", check=at_least(1)
+    )
+    max_pb_functions: int = knob(
+        300,
+        "P_B is computed for SGD's most frequent functions, at most this many",
+        check=positive,
+    )
+    boolean_n_train: int = knob(
+        10, "Boolean |S| (the paper: 32, with 10^9-10^10 prior samples)", check=between(1, 127)
+    )
+    boolean_n_test: int = knob(6, "Boolean |E|; 0: all the other inputs", check=between(0, 127))
+    boolean_prior_samples: int = knob(
+        1_000_000,
+        "random nets for direct prior sampling on Boolean data; 0 to skip",
+        check=non_negative,
+    )
+    boolean_widths: tuple[int, ...] = knob(
+        (40, 40), "hidden widths of the Boolean FCN", check=non_empty(positive)
+    )
+    boolean_sigma: float = knob(1.0, "sigma_w = sigma_b of the Boolean FCN", check=positive)
+    boolean_lr: float = knob(0.1, "learning rate on Boolean data", check=positive)
+    boolean_batch: int = knob(8, "batch size on Boolean data", check=positive)
+    run_double_descent: bool = knob(True, "run the width sweep (beyond the paper)")
+    dd_problem: Literal["boolean", "digits"] = knob(
+        "boolean",
+        "width-sweep problem; Boolean gives exact finite-width P_B by rejection "
+        "(so |S| must be tiny: acceptance ~1e-4 at |S| = 8)",
+    )
+    dd_widths: tuple[int, ...] = knob(
+        (1, 2, 4, 8, 16), "hidden widths of the sweep", check=non_empty(positive)
+    )
+    dd_runs: int = knob(300, "SGD runs per width", check=positive)
+    dd_max_epochs: int = knob(
+        200, "epoch cap in the sweep (a net not fitted by then does not fit)", check=positive
+    )
+    dd_n_train: int = knob(
+        8, "Boolean |S| of the sweep (digits uses n_train)", check=between(1, 127)
+    )
+    dd_label_noise: int = knob(1, "labels of S flipped in the Boolean sweep", check=non_negative)
+    dd_prior_samples: int = knob(
+        1_000_000, "random nets per width for rejection (Boolean)", check=non_negative
+    )
+    dd_n_test: int = knob(200, "digits |E| of the sweep", check=positive)
+    imdb_n_train: int = knob(100, "IMDb |S| (reviews)", check=positive)
     # The paper's |E| is 50 (full). At CPU scale (|S| = 100 reviews of 12 tokens) 10^3 runs
     # put 10^3 different functions on 50 points, so no function is sampled twice; quick uses
     # |E| = 10, where P_SGD repeats functions and can be compared.
-    imdb_n_test: int = 10
-    imdb_max_len: int = 12
-    imdb_runs: int = 1000
-    imdb_vocab: int = 2000
-    imdb_embed: int = 16
-    imdb_hidden: int = 16
-    imdb_kernel_samples: int = 2000
-    imdb_optimizer: Literal["sgd", "momentum", "adam", "adagrad", "adadelta", "rmsprop"] = "adam"
-    imdb_lr: float = 0.01  # Adam, as the authors' IMDb script (brief §1.5)
+    imdb_n_test: int = knob(10, "IMDb |E| (reviews)", check=positive)
+    imdb_max_len: int = knob(12, "tokens per review", check=positive)
+    imdb_runs: int = knob(1000, "SGD runs on IMDb", check=positive)
+    imdb_vocab: int = knob(2000, "vocabulary size", check=positive)
+    imdb_embed: int = knob(16, "embedding dimension (fixed random embeddings)", check=positive)
+    imdb_hidden: int = knob(16, "LSTM width", check=positive)
+    imdb_kernel_samples: int = knob(
+        2000, "random LSTMs for the Monte Carlo NNGP", check=at_least(2)
+    )
+    imdb_optimizer: Optimizer = knob("adam", "optimiser on IMDb (Adam, as the authors' script)")
+    imdb_lr: float = knob(0.01, "learning rate on IMDb", check=positive)
     # The variants run on the first dataset; on IMDb they take ~15 min on 2 CPU cores (Keras'
     # default learning rates need 45-175 epochs to fit), so only when asked.
-    imdb_variants: bool = False
-    executor: Literal["local", "processes", "ray"] = "processes"
-    workers: int = 2
-    ray_address: str = ""
+    imdb_variants: bool = knob(False, "run the variants when IMDb is the first dataset")
+    executor: Literal["local", "processes", "ray"] = knob(
+        "processes", "where chunks run: in-process, a process pool or Ray"
+    )
+    workers: int = knob(2, "processes of the pool", check=positive)
+    ray_address: str = knob("", "Ray cluster address ('' = start a local Ray)")
 
-    def __post_init__(self) -> None:
+    def check(self) -> None:
+        """Sizes that the data allow, checked before any work starts."""
         for d in names(self.dataset):
-            if d not in DATASETS:
+            if d not in SIZES:
+                continue
+            n_train_split, n_test_split = SIZES[d]
+            if d == "digits" and self.n_train + self.n_test > n_train_split:
                 raise ConfigError(
-                    f"--set dataset={self.dataset}: unknown dataset {d!r} "
-                    f"(choose from {', '.join(DATASETS)})"
+                    f"n_train + n_test = {self.n_train + self.n_test}: digits has only "
+                    f"{n_train_split} images for S and E"
                 )
-        for v in names(self.variants):
-            if v not in VARIANTS:
+            if d != "digits" and (self.n_train > n_train_split or self.n_test > n_test_split):
                 raise ConfigError(
-                    f"--set variants={self.variants}: unknown variant {v!r} "
-                    f"(choose from {', '.join(VARIANTS)})"
+                    f"n_train={self.n_train}, n_test={self.n_test}: {d} has {n_train_split} "
+                    f"training and {n_test_split} test images"
                 )
-
-
-def names(csv: str) -> list[str]:
-    return [x.strip() for x in csv.split(",") if x.strip()]
+        if self.boolean_n_train + self.boolean_n_test > 128:
+            raise ConfigError(
+                f"boolean_n_train + boolean_n_test = "
+                f"{self.boolean_n_train + self.boolean_n_test}: there are 128 inputs"
+            )
+        if self.dd_label_noise > self.dd_n_train:
+            raise ConfigError(
+                f"dd_label_noise={self.dd_label_noise}: at most dd_n_train={self.dd_n_train}"
+            )
 
 
 SMOKE = SgdBayesConfig(
@@ -129,12 +218,12 @@ SMOKE = SgdBayesConfig(
     variant_runs=100,
     max_pb_functions=40,
     min_hits=3,
-    double_descent=False,
+    run_double_descent=False,
     executor="local",
 )
 QUICK = SgdBayesConfig()
 FULL = SgdBayesConfig(
-    dataset="mnist,fashion-mnist,boolean,digits",
+    dataset="mnist,fashion-mnist,boolean",
     n_train=10_000,
     n_test=100,
     widths=(512, 512),

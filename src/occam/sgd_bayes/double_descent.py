@@ -75,7 +75,7 @@ def width_sweep(cfg: SgdBayesConfig, ctx: RunContext) -> tuple[list[dict[str, An
     the NNGP limit are shown. The NNGP value is the expected error of a posterior sample (EP).
     Returns one row per width, then the NNGP row, and the problem.
     """
-    dd_seed = ctx.seed + 17
+    dd_seed = ctx.seed_for("double-descent S")
     base, X_all = sweep_problem(cfg, dd_seed)
     if X_all is not None:  # the indices of S and E among the 128 inputs, for rejection
         s_idx, e_idx = boolean_split(128, len(base.X_train), len(base.X_test), dd_seed)
@@ -107,7 +107,11 @@ def width_sweep(cfg: SgdBayesConfig, ctx: RunContext) -> tuple[list[dict[str, An
             row["sgd_test_error"], row["sgd_test_error_se"] = weighted_mean_se(errs, hits)
         if X_all is not None and cfg.dd_prior_samples > 0:
             prior = sample_functions(
-                arch, X_all, cfg.dd_prior_samples, seed=ctx.seed + width, device=ctx.device
+                arch,
+                X_all,
+                cfg.dd_prior_samples,
+                seed=ctx.seed_for(f"double-descent prior w{width}"),
+                device=ctx.device,
             )
             post = prior.condition(s_idx, base.y_train.numpy(), e_idx)
             if post.n_samples:

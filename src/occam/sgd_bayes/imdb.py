@@ -1,4 +1,4 @@
-"""IMDb sentiment with an LSTM (brief §1.5, §6.4): |E| = 50, the empirical NNGP kernel.
+"""IMDb sentiment with an LSTM (the paper's §3): |E| = 50, the empirical NNGP kernel.
 
 Reviews are tokenised, truncated to ``max_len`` tokens over a fixed vocabulary (the most
 frequent words of the training split), and mapped through a fixed random embedding table
@@ -63,11 +63,12 @@ class IMDbLSTMArch:
     sigma_w: float = 1.41
     sigma_b: float = 0.1
     kernel_samples: int = 2000
+    out_dim: int = 1
 
     def build(
         self, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32
     ) -> nn.Module:
-        net = ScanLSTMReadout(self.input_dim, self.hidden).to(dtype)
+        net = ScanLSTMReadout(self.input_dim, self.hidden, self.out_dim).to(dtype)
         with torch.no_grad():
             for w, fan_in in ((net.w_ih, self.input_dim), (net.w_hh, self.hidden)):
                 w.normal_(0.0, self.sigma_w / math.sqrt(fan_in), generator=generator)

@@ -13,8 +13,6 @@ import dataclasses
 import math
 from typing import Any
 
-import torch
-
 from occam.nets.chunk import EnsembleChunk
 from occam.nets.ensemble import TrainSpec
 from occam.run.sampler import FunctionCounts, job_key, run_chunks
@@ -30,20 +28,22 @@ def sample_sgd(
     n_runs: int,
     ctx: RunContext,
     label: str,
+    replicate: int = 0,
     arch: Any = None,
-    X_test: torch.Tensor | None = None,
 ) -> FunctionCounts:
-    """P_SGD by chunks of batched ensembles (checkpointed; resumable with the same --out).
+    """P_SGD by chunks of batched ensembles (resumable with the same --out).
 
-    ``n_runs`` is split into equal chunks of at most ``cfg.nets_per_chunk`` nets (rounded up
-    to a multiple of the number of chunks, so at most n_chunks - 1 extra runs).
+    The nets' seeds come from the stream ``label`` of ``replicate`` (``ctx.seed_for``), one
+    derived seed per chunk index, so the counts are the same whatever runs the chunks and in
+    whatever order. ``n_runs`` is split into equal chunks of at most ``cfg.nets_per_chunk``
+    nets (rounded up to a multiple of the number of chunks, so at most n_chunks - 1 extra runs).
     """
     n_chunks = math.ceil(n_runs / cfg.nets_per_chunk)
     task = EnsembleChunk(
         arch=arch or problem.arch,
         X_train=problem.X_train,
         y_train=problem.y_train,
-        X_test=problem.X_test if X_test is None else X_test,
+        X_test=problem.X_test,
         spec=spec,
         nets_per_chunk=math.ceil(n_runs / n_chunks),
         device=str(ctx.device),
@@ -55,12 +55,13 @@ def sample_sgd(
         float(task.X_test.double().sum()),
         list(task.X_test.shape),
     ]
-    key = job_key([label, dataclasses.asdict(spec), repr(task.arch), n_chunks, ctx.seed, data_id])
+    seed = ctx.seed_for(label, replicate)
+    key = job_key([label, dataclasses.asdict(spec), repr(task.arch), n_chunks, seed, data_id])
     return run_chunks(
         task,
         n_chunks,
-        seed=ctx.seed * 7919 + sum(map(ord, label)),
-        checkpoint=ctx.checkpoint(f"{label}-{key}.json"),
+        seed=seed,
+        checkpoint=ctx.checkpoint(f"{label}-r{replicate}-{key}.json"),
         key=key,
         executor=cfg.executor,
         address=cfg.ray_address or None,

@@ -20,7 +20,6 @@ sampling), ``double_descent``; the figures in ``figures``; knobs and claims in `
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -50,33 +49,31 @@ from occam.study import RunContext, Study, StudyResult
 
 
 def run(cfg: SgdBayesConfig, ctx: RunContext) -> StudyResult:
-    torch.manual_seed(ctx.seed)
     datasets, variants = names(cfg.dataset), names(cfg.variants)
     metrics: dict[str, Any] = {"datasets": {}}
     tables: dict[str, list[dict[str, Any]]] = {"datasets": []}
-    timings: dict[str, float] = {}
     first: tuple[Problem, torch.Tensor] | None = None
     variants_on: str | None = None
 
     for name in datasets:
         # 1. S and E; 2. P_SGD; 3. P_B by NNGP + EP; 4. compare
-        problem = problem_for(cfg, name, ctx.seed)
-        t0 = time.perf_counter()
+        s_seed = ctx.seed_for(f"S {name}")
+        problem = problem_for(cfg, name, s_seed)
         n_runs = cfg.imdb_runs if name == "imdb" else cfg.n_runs
-        counts = sample_sgd(cfg, problem, train_spec(cfg, problem, None), n_runs, ctx, name)
-        timings[f"{name}_sgd_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        K = problem.kernel()
-        comp = compare_counts(counts, K, problem, cfg.max_pb_functions, cfg.min_hits)
-        timings[f"{name}_bayes_s"] = time.perf_counter() - t0
+        with ctx.timed(f"{name}_sgd"):
+            spec = train_spec(cfg, problem, None)
+            counts = sample_sgd(cfg, problem, spec, n_runs, ctx, f"nets {name}")
+        with ctx.timed(f"{name}_bayes"):
+            K = problem.kernel()
+            comp = compare_counts(counts, K, problem, cfg.max_pb_functions, cfg.min_hits)
         summary = summarise(comp, counts)
         metrics["datasets"][name] = {"main": summary, "description": problem.description}
         tables["datasets"].append({"dataset": name, "variant": "main", **summary})
         ctx.save_figure(figures.psgd_vs_pb(comp, problem.description), f"psgd_vs_pb_{name}")
         if name == "boolean" and cfg.boolean_prior_samples > 0:
-            t0 = time.perf_counter()
-            check = direct_sampling_check(cfg, problem, comp, K, ctx.seed, ctx.device)
-            timings["boolean_exact_s"] = time.perf_counter() - t0
+            with ctx.timed("boolean_direct_sampling"):
+                prior_seed = ctx.seed_for("boolean prior")
+                check = direct_sampling_check(cfg, problem, comp, K, s_seed, prior_seed, ctx.device)
             metrics["datasets"][name]["exact_sampling"] = check.metrics
             ctx.save_figure(figures.boolean_direct(comp, check), "boolean_sgd_sampling_ep")
         if first is None and (name != "imdb" or cfg.imdb_variants):
@@ -89,7 +86,9 @@ def run(cfg: SgdBayesConfig, ctx: RunContext) -> StudyResult:
         rows = [{"variant": f"main ({main_opt})", **metrics["datasets"][problem.name]["main"]}]
         for v in variants:
             spec = train_spec(cfg, problem, v)
-            counts = sample_sgd(cfg, problem, spec, cfg.variant_runs, ctx, f"{problem.name}-{v}")
+            with ctx.timed(f"variant_{v}"):
+                label = f"nets {problem.name} {v}"
+                counts = sample_sgd(cfg, problem, spec, cfg.variant_runs, ctx, label)
             comp = compare_counts(counts, K, problem, cfg.max_pb_functions, cfg.min_hits)
             summary = summarise(comp, counts)
             metrics["datasets"][problem.name][v] = summary
@@ -101,8 +100,9 @@ def run(cfg: SgdBayesConfig, ctx: RunContext) -> StudyResult:
         metrics["variants_skipped"] = "the only dataset is IMDb: --set imdb_variants=true to run"
 
     # 5. beyond the paper
-    if cfg.double_descent:
-        rows, base = width_sweep(cfg, ctx)
+    if cfg.run_double_descent:
+        with ctx.timed("double_descent"):
+            rows, base = width_sweep(cfg, ctx)
         metrics["double_descent"] = rows
         tables["double_descent"] = rows
         fig = figures.double_descent(rows, cfg.dd_problem, len(base.X_train), cfg.dd_label_noise)
@@ -113,7 +113,6 @@ def run(cfg: SgdBayesConfig, ctx: RunContext) -> StudyResult:
         claims=judge(metrics, datasets, variants_on),
         tables=tables,
         reading=_reading(metrics, datasets),
-        timings=timings,
     )
 
 
@@ -154,7 +153,7 @@ def _reading(metrics: dict[str, Any], datasets: list[str]) -> str:
             f"{s['n_well_sampled']} well-sampled functions. SGD's top function has P_SGD "
             f"{s['top1_psgd']:.2f} against P_B {s['top1_pb']:.3g}: SGD agrees with the "
             "Bayesian posterior on which functions are likely, but is more concentrated than "
-            "it at this |S| (the brief's prototype saw the same x10-20)."
+            "it at this |S|."
         )
     if "double_descent" in metrics:
         rows = metrics["double_descent"]
