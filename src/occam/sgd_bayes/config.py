@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from occam.claims import ClaimSpec
+from occam.claims import ClaimSpec, Control
 from occam.knobs import (
     Check,
     Config,
@@ -101,14 +101,28 @@ class SgdBayesConfig(Config):
     max_epochs: int = knob(
         300, "epoch cap; a net that has not fitted S by then is not counted", check=positive
     )
-    n_runs: int = knob(5000, "SGD runs per dataset (main setting)", check=positive)
+    replicates: int = knob(
+        3,
+        "independent draws of S (and, for digits and Boolean data, of E) and of all nets; "
+        "every claim is judged over them",
+        check=positive,
+    )
+    n_runs: int = knob(1500, "SGD runs per dataset and draw of S (main setting)", check=positive)
+    control_runs: int = knob(
+        500,
+        "SGD runs on the shuffled labels of S per draw (the negative control)",
+        check=positive,
+    )
     nets_per_chunk: int = knob(500, "nets trained together in one chunk", check=positive)
     variants: str = knob(
         "adam,adagrad,rmsprop",
         "optimiser / hyper-parameter variants, on the first dataset",
         check=_names_from(tuple(VARIANTS), allow_empty=True),
     )
-    variant_runs: int = knob(600, "SGD runs per variant", check=positive)
+    variant_runs: int = knob(400, "SGD runs per variant and draw of S", check=positive)
+    variant_replicates: int = knob(
+        3, "draws of S the variants run on (the first ones)", check=positive
+    )
     overtrain_epochs: int = knob(
         64, "epochs trained on after the fit in the overtrain variant", check=positive
     )
@@ -182,6 +196,11 @@ class SgdBayesConfig(Config):
 
     def check(self) -> None:
         """Sizes that the data allow, checked before any work starts."""
+        if self.variant_replicates > self.replicates:
+            raise ConfigError(
+                f"variant_replicates={self.variant_replicates}: at most "
+                f"replicates={self.replicates}"
+            )
         for d in names(self.dataset):
             if d not in SIZES:
                 continue
@@ -212,10 +231,13 @@ SMOKE = SgdBayesConfig(
     n_train=40,
     n_test=10,
     widths=(16,),
+    replicates=2,
     n_runs=200,
+    control_runs=100,
     nets_per_chunk=100,
     variants="adam",
     variant_runs=100,
+    variant_replicates=2,
     max_pb_functions=40,
     min_hits=3,
     run_double_descent=False,
@@ -235,10 +257,13 @@ FULL = SgdBayesConfig(
     lr=0.01,
     batch_size=128,
     max_epochs=2000,
+    replicates=5,
     n_runs=100_000,
+    control_runs=10_000,
     nets_per_chunk=256,
     variants=",".join(VARIANTS),
     variant_runs=20_000,
+    variant_replicates=5,
     max_pb_functions=2000,
     dd_runs=2000,
     dd_widths=(1, 2, 4, 8, 16, 64, 256),
@@ -259,46 +284,82 @@ FULL = SgdBayesConfig(
 )
 
 # ---------------------------------------------------------------- claims (fixed before runs)
+# One replicate = one independent draw of S (with E for digits and Boolean data) and of every
+# network trained or sampled on it. Two negative controls, run on the same draw:
+MISMATCHED_PB = Control(
+    name="P_B of S with shuffled labels",
+    description="The same SGD functions scored by the posterior of a mismatched problem: S's "
+    "inputs with their labels permuted. Its prior is the same simplicity-biased NNGP, so "
+    "agreement that survives here comes from the prior, not from conditioning on S.",
+)
+SHUFFLED_NETS = Control(
+    name="nets trained on shuffled labels",
+    description="SGD nets of the same architecture trained to zero error on S with its labels "
+    "permuted (and the GP posterior given those labels): they fit S but carry no information "
+    "about E, so concentration on a few low-error functions must disappear.",
+)
+REPLICATE = "independent draw of S and of the nets"
+
 A_CORR = ClaimSpec(
     id="sb.a_correlation",
-    statement="log P_SGD(f|S) and log P_B(f|S) correlate (Pearson over functions with >= 5 hits).",
+    statement="log P_SGD(f|S) and log P_B(f|S) correlate (Pearson over functions with >= "
+    "min_hits SGD hits).",
     source="Mingard et al. 2021, abstract and Figs. 1-4",
     comparator=">=",
     threshold=0.5,
-    paper_value="near the diagonal over decades (prototype r = 0.65 on digits)",
+    paper_value="near the diagonal over decades",
+    control=MISMATCHED_PB,
+    replicate=REPLICATE,
 )
 B_TOP = ClaimSpec(
     id="sb.b_top_function",
-    statement="SGD's most frequent function is the most probable under P_B among those found.",
+    statement="SGD's most frequent function is the most probable under P_B among those found "
+    "(measured: the fraction of draws of S where it is).",
     source="Mingard et al. 2021, §5 (the highest-probability functions agree best)",
     comparator="is_true",
     paper_value="yes",
+    control=MISMATCHED_PB,
+    replicate=REPLICATE,
 )
 B_MASS = ClaimSpec(
     id="sb.b_top10_mass",
-    statement="SGD's ten most frequent functions carry most of SGD's mass.",
-    source="Mingard et al. 2021, §5; committed MNIST results (top-10 0.97)",
+    statement="A few functions carry most of SGD's mass and these have low error: the P_SGD "
+    "mass (all fitted runs in the denominator) of those of SGD's ten most frequent "
+    "functions whose error on E is below 0.25.",
+    source="Mingard et al. 2021, §5; the authors' committed MNIST runs (top-10 0.97)",
     comparator=">=",
     threshold=0.5,
-    paper_value="about 0.9 in a few dozen functions",
+    paper_value="about 0.9 in a few dozen functions, the lowest-error ones",
+    control=SHUFFLED_NETS,
+    replicate=REPLICATE,
 )
 C_ERR = ClaimSpec(
     id="sb.c_low_error",
-    statement="P_SGD and P_B both concentrate on low-error functions: their weighted error on "
-    "E, over the mean error of all functions consistent with S (0.5), is small.",
+    statement="P_SGD and P_B both concentrate on low-error functions: the larger of SGD's "
+    "frequency-weighted error on E and the GP posterior's expected error on E, over 0.5 "
+    "(a coin's error), is small.",
     source="Mingard et al. 2021, abstract (bias towards low-error functions)",
     comparator="<=",
     threshold=0.5,
     paper_value="low-error functions dominate both",
+    control=SHUFFLED_NETS,
+    replicate=REPLICATE,
 )
 D_OPT = ClaimSpec(
     id="sb.d_optimisers",
     statement="Changing the optimiser (Adam, Adagrad, RMSprop) changes the log-probability "
-    "correlation with P_B by little: max |r_opt - r_SGD|.",
+    "correlation with P_B by little: max |r_opt - r_SGD| on the same draw of S.",
     source="Mingard et al. 2021, §6 (optimisers give the same first-order picture)",
     comparator="<=",
     threshold=0.25,
     paper_value="second-order differences only",
+    control=Control(
+        name="P_B of S with shuffled labels",
+        description="The same difference when what changes is not the optimiser but the "
+        "Bayesian target: |r(P_SGD, P_B given shuffled labels) - r_SGD|. A test that calls "
+        "this change small could not see a change of the first-order picture.",
+    ),
+    replicate=REPLICATE,
 )
 CLAIMS = (A_CORR, B_TOP, B_MASS, C_ERR, D_OPT)
 

@@ -57,17 +57,23 @@ def psgd_vs_pb(comp: Comparison, description: str) -> Figure:
     return fig
 
 
-def variants(rows: list[dict[str, Any]]) -> Figure:
-    """Correlation with P_B per optimiser and hyper-parameter variant."""
-    fig = Figure(figsize=(7, 3.6))
+def variants(reps: list[dict[str, Any]]) -> Figure:
+    """Correlation with P_B per optimiser / hyper-parameter variant: the mean over the draws
+    of S as a bar, each draw as a dot, and the mismatched-P_B control."""
+    fig = Figure(figsize=(7.5, 3.6))
     ax = fig.subplots()
-    names = [r["variant"] for r in rows]
-    ax.bar(names, [r["pearson_log"] or 0 for r in rows], color="#4c72b0", label="Pearson")
-    ax.plot(names, [r["spearman_log"] or 0 for r in rows], "ko", label="Spearman")
-    ax.set_ylabel("correlation of log P_SGD with log P_B")
-    ax.set_ylim(0, 1)
-    ax.legend()
-    ax.set_title("optimiser and hyper-parameter variants (same S, E, P_B)")
+    settings = [k for k in reps[0] if k != "shuffled_nets"]
+    for i, setting in enumerate(settings):
+        vals = [rep[setting]["pearson_log"] for rep in reps if setting in rep]
+        vals = [v for v in vals if v is not None and np.isfinite(v)]
+        color = "#999999" if setting == "mismatched_pb" else "#4c72b0"
+        ax.bar(i, float(np.mean(vals)) if vals else 0.0, color=color, alpha=0.7)
+        ax.plot([i] * len(vals), vals, "ko", ms=3)
+    ax.set_xticks(range(len(settings)), settings)
+    ax.set_ylabel("Pearson of log P_SGD with log P_B")
+    ax.set_ylim(-1, 1)
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set_title("variants on the same draws of S (dots: draws; grey: control)", fontsize=9)
     ax.tick_params(axis="x", labelrotation=20)
     fig.tight_layout()
     return fig

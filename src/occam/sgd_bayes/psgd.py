@@ -51,7 +51,7 @@ def sample_sgd(
     data_id = [  # the data are part of the job: a checkpoint must not outlive a change of S or E
         problem.description,
         float(task.X_train.double().sum()),
-        float(task.y_train.double().sum()),
+        job_key(task.y_train.tolist()),
         float(task.X_test.double().sum()),
         list(task.X_test.shape),
     ]

@@ -1,21 +1,26 @@
 """The sgd-bayes study: is SGD a Bayesian sampler? (Mingard et al. 2021).
 
-Method, in the paper's order (§3, §5, §6):
+Method, in the paper's order (§3, §5, §6), repeated on ``replicates`` independent draws of
+S (and, for digits and Boolean data, of E) and of the networks:
 
-1. fix a training set S and an ordered test set E per dataset;
+1. draw a training set S and fix an ordered test set E per dataset;
 2. P_SGD(f|S): train many networks from random initialisations with SGD (batched
-   ensembles, chunked, checkpointed, in-process / process pool / Ray), each until its first
+   ensembles, chunked, resumable, in-process / process pool / Ray), each until its first
    epoch with 100% training accuracy, and count the functions they express on E;
 3. P_B(f|S): the NNGP kernel of the same architecture on S ∪ E, then EP (Heaviside
    likelihood) for log P_B(f|S) of every function SGD found;
 4. compare: correlation of the log probabilities, the top functions and their mass, the
-   probability-weighted error on E; repeat for optimisers, batch size, learning rate and
-   overtraining;
-5. beyond the paper: does the Bayesian sampler show double descent? Sweep the width.
+   expected error on E; repeat for optimisers, batch size, learning rate and overtraining;
+5. negative controls, on the same draw: P_B given S with its labels shuffled (a posterior
+   for the wrong problem, which SGD's functions must not match), and SGD nets trained on the
+   shuffled labels (which must not concentrate on low-error functions);
+6. beyond the paper (first draw only): the Boolean direct-sampling check, and whether the
+   Bayesian sampler shows double descent (a width sweep).
 
 The maths lives in the modules this file calls: ``settings`` (S, E, network, trainer),
 ``psgd`` (the SGD sampler), ``compare`` (P_B by EP and the comparison), ``boolean`` (direct
 sampling), ``double_descent``; the figures in ``figures``; knobs and claims in ``config``.
+Every claim is judged in :func:`judge`, over the replicates, beside its control.
 """
 
 from __future__ import annotations
@@ -23,12 +28,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 
 from occam.claims import Claim
 from occam.sgd_bayes import figures
 from occam.sgd_bayes.boolean import direct_sampling_check
-from occam.sgd_bayes.compare import compare_counts, summarise
+from occam.sgd_bayes.compare import compare_counts, shuffled_labels, summarise
 from occam.sgd_bayes.config import (
     A_CORR,
     B_MASS,
@@ -36,13 +40,13 @@ from occam.sgd_bayes.config import (
     C_ERR,
     CLAIMS,
     D_OPT,
+    OPTIMISER_VARIANTS,
     PROFILES,
     SgdBayesConfig,
     for_dataset,
     names,
 )
 from occam.sgd_bayes.double_descent import width_sweep
-from occam.sgd_bayes.problems import Problem
 from occam.sgd_bayes.psgd import sample_sgd
 from occam.sgd_bayes.settings import problem_for, train_spec
 from occam.study import RunContext, Study, StudyResult
@@ -50,56 +54,67 @@ from occam.study import RunContext, Study, StudyResult
 
 def run(cfg: SgdBayesConfig, ctx: RunContext) -> StudyResult:
     datasets, variants = names(cfg.dataset), names(cfg.variants)
-    metrics: dict[str, Any] = {"datasets": {}}
+    variants_on = next((d for d in datasets if d != "imdb" or cfg.imdb_variants), None)
+    metrics: dict[str, Any] = {"replicates": cfg.replicates, "datasets": {}}
     tables: dict[str, list[dict[str, Any]]] = {"datasets": []}
-    first: tuple[Problem, torch.Tensor] | None = None
-    variants_on: str | None = None
-
     for name in datasets:
-        # 1. S and E; 2. P_SGD; 3. P_B by NNGP + EP; 4. compare
-        s_seed = ctx.seed_for(f"S {name}")
-        problem = problem_for(cfg, name, s_seed)
-        n_runs = cfg.imdb_runs if name == "imdb" else cfg.n_runs
-        with ctx.timed(f"{name}_sgd"):
+        reps: list[dict[str, Any]] = []
+        for r in ctx.progress(range(cfg.replicates), f"{name}: draws of S", cfg.replicates):
+            # 1. S and E (draw r); 2. P_SGD; 3. P_B by NNGP + EP; 4. compare
+            s_seed = ctx.seed_for(f"S {name}", r)
+            problem = problem_for(cfg, name, s_seed)
+            n_runs = cfg.imdb_runs if name == "imdb" else cfg.n_runs
             spec = train_spec(cfg, problem, None)
-            counts = sample_sgd(cfg, problem, spec, n_runs, ctx, f"nets {name}")
-        with ctx.timed(f"{name}_bayes"):
-            K = problem.kernel()
-            comp = compare_counts(counts, K, problem, cfg.max_pb_functions, cfg.min_hits)
-        summary = summarise(comp, counts)
-        metrics["datasets"][name] = {"main": summary, "description": problem.description}
-        tables["datasets"].append({"dataset": name, "variant": "main", **summary})
-        ctx.save_figure(figures.psgd_vs_pb(comp, problem.description), f"psgd_vs_pb_{name}")
-        if name == "boolean" and cfg.boolean_prior_samples > 0:
-            with ctx.timed("boolean_direct_sampling"):
-                prior_seed = ctx.seed_for("boolean prior")
-                check = direct_sampling_check(cfg, problem, comp, K, s_seed, prior_seed, ctx.device)
-            metrics["datasets"][name]["exact_sampling"] = check.metrics
-            ctx.save_figure(figures.boolean_direct(comp, check), "boolean_sgd_sampling_ep")
-        if first is None and (name != "imdb" or cfg.imdb_variants):
-            first = (problem, K)
-
-    # the paper's second-order effects: optimisers, batch size, learning rate, overtraining
-    if variants and first is not None:
-        problem, K = first
-        main_opt = train_spec(cfg, problem, None).optimizer
-        rows = [{"variant": f"main ({main_opt})", **metrics["datasets"][problem.name]["main"]}]
-        for v in variants:
-            spec = train_spec(cfg, problem, v)
-            with ctx.timed(f"variant_{v}"):
-                label = f"nets {problem.name} {v}"
-                counts = sample_sgd(cfg, problem, spec, cfg.variant_runs, ctx, label)
-            comp = compare_counts(counts, K, problem, cfg.max_pb_functions, cfg.min_hits)
-            summary = summarise(comp, counts)
-            metrics["datasets"][problem.name][v] = summary
-            rows.append({"variant": v, **summary})
-            tables["datasets"].append({"dataset": problem.name, "variant": v, **summary})
-        ctx.save_figure(figures.variants(rows), "variants")
-        variants_on = problem.name
-    elif variants:
+            with ctx.timed(f"{name}_sgd"):
+                counts = sample_sgd(cfg, problem, spec, n_runs, ctx, f"nets {name}", r)
+            with ctx.timed(f"{name}_bayes"):
+                K = problem.kernel()
+                comp = compare_counts(counts, K, problem, cfg.max_pb_functions, cfg.min_hits)
+            rep: dict[str, Any] = {"main": summarise(comp, counts, K, problem)}
+            # 5. controls: the posterior of a mismatched problem, nets trained on noise
+            with ctx.timed(f"{name}_controls"):
+                noise = shuffled_labels(problem, ctx.rng(f"shuffle {name}", r))
+                wrong = compare_counts(counts, K, noise, cfg.max_pb_functions, cfg.min_hits)
+                n_ctl = min(cfg.control_runs, n_runs)
+                ctl = sample_sgd(cfg, noise, spec, n_ctl, ctx, f"nets {name} shuffled", r)
+                ctl_comp = compare_counts(ctl, K, noise, cfg.max_pb_functions, cfg.min_hits)
+            rep["mismatched_pb"] = summarise(wrong, counts, K, noise)
+            rep["shuffled_nets"] = summarise(ctl_comp, ctl, K, noise)
+            if r == 0:
+                fig = figures.psgd_vs_pb(comp, problem.description)
+                ctx.save_figure(fig, f"psgd_vs_pb_{name}")
+            if name == "boolean" and r == 0 and cfg.boolean_prior_samples > 0:
+                with ctx.timed("boolean_direct_sampling"):
+                    prior_seed = ctx.seed_for("boolean prior")
+                    check = direct_sampling_check(
+                        cfg, problem, comp, K, s_seed, prior_seed, ctx.device
+                    )
+                metrics["boolean_exact_sampling"] = check.metrics
+                ctx.save_figure(figures.boolean_direct(comp, check), "boolean_sgd_sampling_ep")
+            # the paper's second-order effects: optimisers, batch size, lr, overtraining
+            if name == variants_on and r < cfg.variant_replicates:
+                for v in variants:
+                    with ctx.timed(f"variant_{v}"):
+                        label, v_spec = f"nets {name} {v}", train_spec(cfg, problem, v)
+                        v_counts = sample_sgd(cfg, problem, v_spec, cfg.variant_runs, ctx, label, r)
+                        v_comp = compare_counts(
+                            v_counts, K, problem, cfg.max_pb_functions, cfg.min_hits
+                        )
+                    rep[v] = summarise(v_comp, v_counts, K, problem)
+            reps.append(rep)
+            for setting, summary in rep.items():
+                tables["datasets"].append(
+                    {"dataset": name, "replicate": r, "setting": setting, **summary}
+                )
+        metrics["datasets"][name] = {"description": problem.description, "replicates": reps}
+    if variants and variants_on is None:
         metrics["variants_skipped"] = "the only dataset is IMDb: --set imdb_variants=true to run"
+    elif variants and variants_on is not None:
+        ctx.save_figure(
+            figures.variants(metrics["datasets"][variants_on]["replicates"]), "variants"
+        )
 
-    # 5. beyond the paper
+    # 6. beyond the paper
     if cfg.run_double_descent:
         with ctx.timed("double_descent"):
             rows, base = width_sweep(cfg, ctx)
@@ -108,53 +123,88 @@ def run(cfg: SgdBayesConfig, ctx: RunContext) -> StudyResult:
         fig = figures.double_descent(rows, cfg.dd_problem, len(base.X_train), cfg.dd_label_noise)
         ctx.save_figure(fig, "double_descent")
 
+    claims = judge(metrics, datasets, variants_on if variants else None)
     return StudyResult(
-        metrics=metrics,
-        claims=judge(metrics, datasets, variants_on),
-        tables=tables,
-        reading=_reading(metrics, datasets),
+        metrics=metrics, claims=claims, tables=tables, reading=reading(metrics, claims)
     )
 
 
+def _values(reps: list[dict[str, Any]], setting: str, key: str) -> list[Any]:
+    return [rep[setting][key] for rep in reps if setting in rep]
+
+
 def judge(metrics: dict[str, Any], datasets: list[str], variants_on: str | None) -> list[Claim]:
-    """Every claim, judged from the metrics (the only place verdicts are made)."""
+    """Every claim, judged over the draws of S beside its control (the one place verdicts
+    are made). Each replicate's value is measured on its own draw of S."""
     claims: list[Claim] = []
     for name in datasets:
-        s = metrics["datasets"][name]["main"]
-        claims += [
-            for_dataset(A_CORR, name).evaluate(s["pearson_log"]),
-            for_dataset(B_TOP, name).evaluate(s["top1_agree"]),
-            for_dataset(B_MASS, name).evaluate(s["mass_top10_sgd"]),
-            for_dataset(C_ERR, name).evaluate(
-                max(s["weighted_error_sgd"], s["weighted_error_pb"]) / 0.5
-            ),
-        ]
+        reps = metrics["datasets"][name]["replicates"]
+        for spec, key, setting in (
+            (A_CORR, "pearson_log", "mismatched_pb"),
+            (B_TOP, "top1_agree", "mismatched_pb"),
+            (B_MASS, "mass_top10_good", "shuffled_nets"),
+            (C_ERR, "error_ratio", "shuffled_nets"),
+        ):
+            values, control = _values(reps, "main", key), _values(reps, setting, key)
+            claims.append(for_dataset(spec, name).judge(values, control))
     if variants_on is not None:
-        on = metrics["datasets"][variants_on]
-        r_main = on["main"]["pearson_log"]
-        opt_rs = [on[v]["pearson_log"] for v in ("adam", "adagrad", "rmsprop") if v in on]
-        measured = (
-            max(abs(r - r_main) for r in opt_rs)
-            if opt_rs and all(np.isfinite(opt_rs)) and np.isfinite(r_main)
-            else None
-        )
-        claims.append(for_dataset(D_OPT, variants_on).evaluate(measured))
+        diffs: list[float | None] = []
+        shifts: list[float] = []
+        for rep in metrics["datasets"][variants_on]["replicates"]:
+            opts = [rep[v]["pearson_log"] for v in OPTIMISER_VARIANTS if v in rep]
+            if not opts:
+                continue
+            r_main = rep["main"]["pearson_log"]
+            diffs.append(max(abs(r - r_main) for r in opts) if np.isfinite(opts).all() else None)
+            shifts.append(abs(rep["mismatched_pb"]["pearson_log"] - r_main))
+        if diffs:
+            claims.append(for_dataset(D_OPT, variants_on).judge(diffs, shifts))
     return claims
 
 
-def _reading(metrics: dict[str, Any], datasets: list[str]) -> str:
+def reading(metrics: dict[str, Any], claims: list[Claim]) -> str:
+    """What the numbers say, with every inconclusive or uninformative verdict explained."""
     parts = []
-    for name in datasets:
-        s = metrics["datasets"][name]["main"]
+    for name, d in metrics["datasets"].items():
+
+        def mean(setting: str, key: str, reps: list[dict[str, Any]] = d["replicates"]) -> float:
+            vals = [v for v in _values(reps, setting, key) if v is not None and np.isfinite(v)]
+            return float(np.mean(vals)) if vals else float("nan")
+
         parts.append(
-            f"{name}: {s['n_runs']} SGD runs ({s['n_unfitted']} did not fit) found "
-            f"{s['n_functions']} functions on E; log P_SGD and log P_B correlate with Pearson "
-            f"{s['pearson_log']:.2f} (Spearman {s['spearman_log']:.2f}) over "
-            f"{s['n_well_sampled']} well-sampled functions. SGD's top function has P_SGD "
-            f"{s['top1_psgd']:.2f} against P_B {s['top1_pb']:.3g}: SGD agrees with the "
-            "Bayesian posterior on which functions are likely, but is more concentrated than "
-            "it at this |S|."
+            f"{name} ({len(d['replicates'])} draws of S; {d['description']}): SGD found "
+            f"{mean('main', 'n_functions'):.0f} functions on E per draw; log P_SGD and log P_B "
+            f"correlate with Pearson {mean('main', 'pearson_log'):.2f} on average (against "
+            f"P_B of S with shuffled labels: {mean('mismatched_pb', 'pearson_log'):.2f}). SGD's "
+            f"top function has P_SGD {mean('main', 'top1_psgd'):.2f} against P_B "
+            f"{mean('main', 'top1_pb'):.3g}: SGD is more concentrated than the posterior at "
+            f"this |S|. SGD's error on E is {mean('main', 'weighted_error_sgd'):.3f}, the GP "
+            f"posterior's {mean('main', 'gp_error'):.3f}; nets trained on shuffled labels "
+            f"reach {mean('shuffled_nets', 'weighted_error_sgd'):.3f}. SGD's ten most frequent "
+            f"functions hold {mean('main', 'mass_top10_sgd'):.2f} of its mass, "
+            f"{mean('main', 'mass_top10_good'):.2f} in low-error ones (shuffled-label nets: "
+            f"{mean('shuffled_nets', 'mass_top10_sgd'):.2f} and "
+            f"{mean('shuffled_nets', 'mass_top10_good'):.2f}): concentration alone is the "
+            "prior's simplicity bias; its landing on low-error functions is learning."
         )
+    for c in claims:
+        if c.verdict not in ("inconclusive", "uninformative"):
+            continue
+        vals = ", ".join(f"{v:.3g}" for v in c.replicates) or "none"
+        ctl = c.control
+        ctl_vals = ", ".join(f"{v:.3g}" for v in ctl.replicates) if ctl else ""
+        if c.verdict == "uninformative" and ctl is not None:
+            parts.append(
+                f"{c.spec.id} is uninformative: the claim's test ({c.spec.test}) passes on the "
+                f"draws ({vals}) but also under its control, {ctl.name} ({ctl_vals}), so at "
+                "this scale the measurement cannot tell the paper's mechanism from its negation."
+            )
+        else:
+            parts.append(
+                f"{c.spec.id} is inconclusive: its per-draw values ({vals}; {c.missing} draws "
+                f"without a value) straddle the test {c.spec.test}, so the result depends on "
+                "the draw of S."
+            )
     if "double_descent" in metrics:
         rows = metrics["double_descent"]
         finite = [r for r in rows if isinstance(r["width"], int)]
@@ -164,8 +214,8 @@ def _reading(metrics: dict[str, Any], datasets: list[str]) -> str:
             return f"{min(vals):.3f}-{max(vals):.3f}" if vals else "n/a"
 
         parts.append(
-            "Double descent (beyond the paper): test error against the width of a "
-            f"one-hidden-layer net (widths {finite[0]['width']}-{finite[-1]['width']}). The "
+            "Double descent (beyond the paper, first draw only): test error against the width "
+            f"of a one-hidden-layer net (widths {finite[0]['width']}-{finite[-1]['width']}). The "
             f"fraction of SGD runs that fit S rises {finite[0]['fraction_fitted']:.2f} -> "
             f"{finite[-1]['fraction_fitted']:.2f} (the interpolation threshold); SGD's error "
             f"spans {span('sgd_test_error')}, the exact finite-width P_B's "
