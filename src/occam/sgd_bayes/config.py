@@ -109,7 +109,7 @@ class SgdBayesConfig(Config):
     )
     n_runs: int = knob(1500, "SGD runs per dataset and draw of S (main setting)", check=positive)
     control_runs: int = knob(
-        500,
+        300,
         "SGD runs on the shuffled labels of S per draw (the negative control)",
         check=positive,
     )
@@ -119,7 +119,7 @@ class SgdBayesConfig(Config):
         "optimiser / hyper-parameter variants, on the first dataset",
         check=_names_from(tuple(VARIANTS), allow_empty=True),
     )
-    variant_runs: int = knob(400, "SGD runs per variant and draw of S", check=positive)
+    variant_runs: int = knob(300, "SGD runs per variant and draw of S", check=positive)
     variant_replicates: int = knob(
         3, "draws of S the variants run on (the first ones)", check=positive
     )

@@ -187,6 +187,18 @@ def reading(metrics: dict[str, Any], claims: list[Claim]) -> str:
             f"{mean('shuffled_nets', 'mass_top10_good'):.2f}): concentration alone is the "
             "prior's simplicity bias; its landing on low-error functions is learning."
         )
+    dropped = [
+        f"{name} draw {r} {setting}: {summary['fraction_unfitted']:.1%}"
+        for name, d in metrics["datasets"].items()
+        for r, rep in enumerate(d["replicates"])
+        for setting, summary in rep.items()
+        if summary["fraction_unfitted"] > 0.01
+    ]
+    if dropped:
+        parts.append(
+            "Nets that did not fit S within max_epochs are left out of P_SGD; more than 1% "
+            "were in " + "; ".join(dropped) + "."
+        )
     for c in claims:
         if c.verdict not in ("inconclusive", "uninformative"):
             continue
