@@ -115,6 +115,11 @@ def test_smoke_run_replicates_claims_and_controls(tmp_path):
         assert len(c.replicates) + c.missing == 2
     assert (tmp_path / "figures" / "psgd_vs_pb_digits.png").exists()
     assert (tmp_path / "figures" / "variants.png").exists()
+    rows = res.tables["functions_digits"]  # all functions of the first draw, all fitted runs
+    assert (
+        sum(r["count"] for r in rows) == reps[0]["main"]["n_runs"] - reps[0]["main"]["n_unfitted"]
+    )
+    assert sum(r["p_sgd"] for r in rows) == pytest.approx(1.0)
     json.dumps(res.metrics)  # JSON-able
 
 

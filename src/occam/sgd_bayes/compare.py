@@ -197,3 +197,14 @@ def summarise(
         "gp_error": gp_error,
         "error_ratio": max(err_sgd, gp_error) / 0.5,
     }
+
+
+def function_table(counts: FunctionCounts, comp: Comparison) -> list[dict[str, Any]]:
+    """One row per function SGD found: ``function, count, p_sgd, log_p_b`` (P_SGD over all
+    fitted runs; ``log_p_b`` empty beyond the ``max_pb_functions`` P_B was computed for)."""
+    log_pb_of = dict(zip(comp.functions, comp.log_pb.tolist(), strict=True))
+    n_fit = max(counts.n_fitted, 1)
+    return [
+        {"function": f, "count": c, "p_sgd": c / n_fit, "log_p_b": log_pb_of.get(f)}
+        for f, c in sorted(counts.counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]

@@ -32,7 +32,7 @@ import numpy as np
 from occam.claims import Claim
 from occam.sgd_bayes import figures
 from occam.sgd_bayes.boolean import direct_sampling_check
-from occam.sgd_bayes.compare import compare_counts, shuffled_labels, summarise
+from occam.sgd_bayes.compare import compare_counts, function_table, shuffled_labels, summarise
 from occam.sgd_bayes.config import (
     A_CORR,
     B_MASS,
@@ -83,6 +83,7 @@ def run(cfg: SgdBayesConfig, ctx: RunContext) -> StudyResult:
             if r == 0:
                 fig = figures.psgd_vs_pb(comp, problem.description)
                 ctx.save_figure(fig, f"psgd_vs_pb_{name}")
+                tables[f"functions_{name}"] = function_table(counts, comp)
             if name == "boolean" and r == 0 and cfg.boolean_prior_samples > 0:
                 with ctx.timed("boolean_direct_sampling"):
                     prior_seed = ctx.seed_for("boolean prior")
