@@ -102,7 +102,7 @@ class SgdBayesConfig(Config):
         300, "epoch cap; a net that has not fitted S by then is not counted", check=positive
     )
     replicates: int = knob(
-        3,
+        5,
         "independent draws of S (and, for digits and Boolean data, of E) and of all nets; "
         "every claim is judged over them",
         check=positive,
