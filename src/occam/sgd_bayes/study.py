@@ -201,6 +201,14 @@ def reading(metrics: dict[str, Any], claims: list[Claim]) -> str:
             "were in " + "; ".join(dropped) + "."
         )
     for c in claims:
+        if c.verdict == "fails":
+            vals = ", ".join(f"{v:.3g}" for v in c.replicates)
+            lo, hi = c.interval or (float("nan"), float("nan"))
+            parts.append(
+                f"{c.spec.id} fails: the 95% interval [{lo:.3g}, {hi:.3g}] of its mean over "
+                f"the draws of S (per draw: {vals}) lies wholly outside the test "
+                f"{c.spec.test}; at this scale the data contradict the claim."
+            )
         if c.verdict not in ("inconclusive", "uninformative"):
             continue
         vals = ", ".join(f"{v:.3g}" for v in c.replicates) or "none"
