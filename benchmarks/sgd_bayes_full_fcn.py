@@ -22,7 +22,8 @@ import time
 import torch
 
 from occam.nets.ensemble import TrainSpec, train_ensemble
-from occam.sgd_bayes.study import FULL, _problem
+from occam.sgd_bayes.config import FULL
+from occam.sgd_bayes.settings import problem_for
 
 
 def sync(device: torch.device) -> None:
@@ -65,7 +66,7 @@ def main() -> None:
         torch.backends.cudnn.allow_tf32 = False
 
     cfg = FULL
-    problem = _problem(cfg, "mnist", args.seed)
+    problem = problem_for(cfg, "mnist", args.seed)
     arch = problem.arch
     spec = TrainSpec(
         optimizer=cfg.optimizer,

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sampler_job import make_chunk
 
+import occam
 from occam.executors import CheckpointMismatch, FunctionCounts, chunk_seed, run_chunks
 
 HERE = Path(__file__).resolve().parent
@@ -66,7 +67,9 @@ def test_kill_dash_nine_then_resume_equals_uninterrupted(tmp_path):
     reference = run_chunks(make_chunk(), n_chunks, seed)
     ckpt = tmp_path / "ckpt.json"
     cmd = [sys.executable, str(HERE / "sampler_job.py"), str(ckpt), str(n_chunks), str(seed)]
-    env = {**os.environ, "PYTHONPATH": str(HERE)}
+    # this checkout's occam first (not whatever copy the interpreter has installed)
+    src = Path(occam.__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(src)])}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env)
     deadline = time.time() + 120
     while time.time() < deadline:

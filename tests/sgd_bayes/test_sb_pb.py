@@ -72,7 +72,7 @@ def test_gibbs_matches_exact_posterior() -> None:
 
 
 def test_recipes_on_digits_agree_on_the_probable_functions() -> None:
-    # the brief's CPU setting (§6.2): sklearn digits, |S| = 100, |E| = 20, 64-32-32-1 FCN
+    # the CPU setting of the quick profile: sklearn digits, |S| = 100, |E| = 20, 64-32-32-1 FCN
     from sklearn.datasets import load_digits
 
     digits = load_digits()
@@ -85,8 +85,8 @@ def test_recipes_on_digits_agree_on_the_probable_functions() -> None:
     flips = torch.stack([truth] + [truth * (1 - 2 * (torch.arange(20) == j)) for j in range(4)])
     rec = compare_recipes(K, y, flips)
     assert rec.log_p_train < 0
-    # brief §6.3: 0.04-0.10 nats on the top functions. Measured here: 0.07 and 0.02 on the two
-    # probable ones (P_B ~ 3%), 0.28 on an unlikely one (log P_B = -7.7), where the joint
+    # a prototype measured 0.04-0.10 nats on the top functions. Measured here: 0.07 and 0.02
+    # on the two probable ones (P_B ~ 3%), 0.28 on an unlikely one (log P_B = -7.7), where the joint
     # recipe is the closer to an exact-posterior Gibbs run (joint -7.68, fast -7.40, Gibbs -7.72)
     probable = rec.joint > -5
     assert int(probable.sum()) == 2

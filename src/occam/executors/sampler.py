@@ -220,5 +220,5 @@ def _ray_chunks(
 def _call_chunk(fn: ChunkFn, chunk: int, seed: int) -> dict[str, Any]:
     import torch
 
-    torch.set_num_threads(1)  # one thread per task, one task per core (MEASURED.md)
+    torch.set_num_threads(1)  # one thread per task, one task per core
     return fn(chunk, seed).to_dict()

@@ -10,8 +10,9 @@ ensemble. Independence is exact:
   exactly its own gradient, and every optimiser used here (SGD, momentum, Adam, Adagrad,
   Adadelta, RMSprop) acts element-wise, so one ``torch.optim`` object serves the ensemble.
 
-Stopping mirrors Keras' ``EarlyStoppingByAccuracy`` in the authors' code (brief §1.4):
-at the end of each epoch the full training accuracy of every active net is computed; a net
+Stopping mirrors Keras' ``EarlyStoppingByAccuracy`` in the authors' ``NN_train.py``
+(nn-pacbayes): at the end of each epoch the full training accuracy of every active net is
+computed; a net
 that first reaches 100% is trained ``epochs_after_fit`` more epochs, then its function on the
 test set E (a bit string, '1' where the logit > 0 for cross-entropy, output > 0.5 for MSE) is
 recorded and the net leaves the ensemble. Nets that never fit within ``max_epochs`` are
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import torch
@@ -32,7 +33,7 @@ from torch.func import functional_call, stack_module_state, vmap
 OptimizerName = Literal["sgd", "momentum", "adam", "adagrad", "adadelta", "rmsprop"]
 OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "adam", "adagrad", "adadelta", "rmsprop")
 
-# Keras' default learning rates (the authors used Keras optimisers by name, brief §1.4).
+# Keras' default learning rates (the authors' NN_train.py takes Keras optimisers by name).
 DEFAULT_LR: dict[str, float] = {
     "sgd": 0.01,
     "momentum": 0.001,
@@ -141,6 +142,23 @@ def _forward_cost(model: nn.Module, x: Tensor) -> tuple[float, int]:
     for h in handles:
         h.remove()
     return flops, widest
+
+
+class Backend(Protocol):
+    """A trainer back-end: N nets' stacked parameters, their gradients and their outputs.
+
+    params: one tensor per parameter, each (N, *shape), with ``requires_grad``.
+    ``grads`` sets ``p.grad`` of every parameter to the gradient of the sum over nets of each
+    net's mean loss on its own rows ``idx`` (N, B); ``predict`` gives outputs (N, n) of every
+    net on shared inputs x (n, ...). Implemented by :class:`StackedNets` (any module, vmap +
+    autograd) and :class:`StackedMLP` (ReLU MLPs, hand-written backward).
+    """
+
+    params: list[Tensor]
+
+    def grads(self, params: list[Tensor], X: Tensor, y: Tensor, idx: Tensor, loss: str) -> None: ...
+
+    def predict(self, params: list[Tensor], x: Tensor) -> Tensor: ...
 
 
 class StackedNets:
@@ -353,7 +371,7 @@ def train_ensemble(
         template, stacked = models[0], None
     flops_per_example, widest = _forward_cost(template, X_train[:1])
     layers = StackedMLP.layer_names(template)
-    net: StackedNets | StackedMLP
+    net: Backend
     if layers is not None and X_train.dim() == 2:
         if stacked is None:
             stacked = stack_module_state(models)[0]  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ Where things live:
 Public entry points (kept stable): :func:`relu_nngp`, :func:`ep_log_marginal`, :func:`log_pb`.
 """
 
-from occam.sgd_bayes.arch import CNNArch, FCNArch, LSTMArch, init_paper_
+from occam.sgd_bayes.arch import Architecture, CNNArch, FCNArch, init_paper_
 from occam.sgd_bayes.ep import EPResult, ep_log_marginal, run_ep
 from occam.sgd_bayes.exact import (
     PriorCounts,
@@ -26,12 +26,12 @@ from occam.sgd_bayes.nngp import EmpiricalKernel, cnn_nngp, empirical_nngp, relu
 from occam.sgd_bayes.pb import RecipeComparison, compare_recipes, log_pb, predictive_error
 
 __all__ = [
+    "Architecture",
     "CNNArch",
     "EPResult",
     "EmpiricalKernel",
     "FCNArch",
     "PriorCounts",
-    "LSTMArch",
     "RecipeComparison",
     "boolean_inputs",
     "cnn_nngp",

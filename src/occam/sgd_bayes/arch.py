@@ -2,8 +2,9 @@
 
 Each description is a frozen dataclass whose fields are the paper's knobs (widths, filter
 sizes, padding, sigma_w, sigma_b). ``build()`` returns a torch module initialised as in the
-authors' code (brief §1.4, §6.5), and ``nngp()`` returns the infinite-width kernel of that
-same module, so the two cannot drift apart (the neural-tangents lesson in STYLE.md).
+authors' code (nn-pacbayes ``NN_train.py``, ``utils.py``), and ``nngp()`` returns the
+infinite-width kernel of that same module, so the two cannot drift apart (as in
+neural-tangents' ``stax``).
 
 Initialisation (Keras ``VarianceScaling(scale=sigma_w**2, mode='fan_in', 'normal')`` and
 ``RandomNormal(stddev=sigma_b)`` in nn-pacbayes):
@@ -17,17 +18,28 @@ readout after Flatten.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-Padding = Literal["VALID", "SAME"]
+from occam.sgd_bayes.conv import Padding, conv_out_shape, conv_pads, same_pads
+from occam.sgd_bayes.nngp import cnn_nngp, relu_nngp
+
 Readout = Literal["flatten", "gap"]
 
+
+__all__ = [
+    "Architecture",
+    "CNNArch",
+    "FCNArch",
+    "Padding",
+    "conv_out_shape",
+    "conv_pads",
+    "same_pads",
+]
 
 M = TypeVar("M", bound=nn.Module)
 
@@ -98,6 +110,44 @@ def init_paper_stacked(
     return out
 
 
+class Architecture(Protocol):
+    """What the study needs of a network description: the finite net and its NNGP kernel.
+
+    ``build`` returns one network initialised with the paper's rule; ``nngp`` the kernel of
+    that network's infinite-width limit on inputs X1 (n1, ...) and X2 (n2, ...), float64.
+    Implemented by :class:`FCNArch`, :class:`CNNArch` and the IMDb LSTM
+    (:class:`occam.sgd_bayes.imdb.IMDbLSTMArch`, whose kernel is Monte Carlo).
+    """
+
+    sigma_w: float
+    sigma_b: float
+
+    def build(
+        self, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32
+    ) -> nn.Module: ...
+
+    def nngp(self, X1: Tensor, X2: Tensor | None = None) -> Tensor: ...
+
+
+class _Stackable:
+    """``init_stacked`` for descriptions initialised by :func:`init_paper_` (FCN, CNN)."""
+
+    sigma_w: float
+    sigma_b: float
+
+    def build(
+        self, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32
+    ) -> nn.Module:
+        raise NotImplementedError
+
+    def init_stacked(
+        self, n: int, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32
+    ) -> dict[str, Tensor]:
+        """``n`` nets' parameters stacked, ``{name: (n, *shape)}``: :func:`init_paper_stacked`."""
+        template = self.build(torch.Generator(), dtype=dtype)  # names and shapes only
+        return init_paper_stacked(template, n, self.sigma_w, self.sigma_b, generator, dtype)
+
+
 def _linear(fan_in: int, fan_out: int, dtype: torch.dtype) -> nn.Linear:
     # Plain construction: torch's default init is overwritten by init_paper_. (skip_init
     # would avoid it, but it goes through the meta device's Python decompositions: ~0.6 ms
@@ -109,7 +159,7 @@ def _linear(fan_in: int, fan_out: int, dtype: torch.dtype) -> nn.Linear:
 
 
 @dataclass(frozen=True)
-class FCNArch:
+class FCNArch(_Stackable):
     """A ReLU fully connected network ``input_dim -> widths... -> out_dim``.
 
     ``depth = len(widths)`` hidden layers; the NNGP is :func:`occam.sgd_bayes.relu_nngp`
@@ -145,46 +195,12 @@ class FCNArch:
         layers.append(_linear(fan_in, self.out_dim, dtype))
         return init_paper_(nn.Sequential(*layers), self.sigma_w, self.sigma_b, generator)
 
-    def init_stacked(
-        self, n: int, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32
-    ) -> dict[str, Tensor]:
-        """``n`` nets' parameters stacked, ``{name: (n, *shape)}``: :func:`init_paper_stacked`."""
-        template = self.build(torch.Generator(), dtype=dtype)  # names and shapes only
-        return init_paper_stacked(template, n, self.sigma_w, self.sigma_b, generator, dtype)
-
     def nngp(self, X1: Tensor, X2: Tensor | None = None, *, tile: int = 512) -> Tensor:
         """NNGP kernel of :meth:`build`'s network on inputs (n1, input_dim), (n2, input_dim)."""
-        from occam.sgd_bayes.nngp import relu_nngp
-
         return relu_nngp(X1, X2, self.depth, self.sigma_w, self.sigma_b, tile=tile)
 
 
 # --------------------------------------------------------------------------- convolutional
-
-
-def same_pads(size: int, k: int, stride: int) -> tuple[int, int]:
-    """TensorFlow "SAME" padding ``(before, after)`` along one axis of length ``size``."""
-    out = -(-size // stride)
-    total = max((out - 1) * stride + k - size, 0)
-    return total // 2, total - total // 2
-
-
-def conv_pads(shape: tuple[int, int], k: tuple[int, int], stride: int, padding: Padding):
-    """``F.pad`` argument (left, right, top, bottom) for an (H, W) map; zeros for VALID."""
-    if padding == "VALID":
-        return (0, 0, 0, 0)
-    top, bottom = same_pads(shape[0], k[0], stride)
-    left, right = same_pads(shape[1], k[1], stride)
-    return (left, right, top, bottom)
-
-
-def conv_out_shape(
-    shape: tuple[int, int], k: tuple[int, int], stride: int, padding: Padding
-) -> tuple[int, int]:
-    """Spatial output shape of a convolution (TensorFlow semantics)."""
-    if padding == "SAME":
-        return (-(-shape[0] // stride), -(-shape[1] // stride))
-    return ((shape[0] - k[0]) // stride + 1, (shape[1] - k[1]) // stride + 1)
 
 
 class PaddedConv2d(nn.Module):
@@ -215,13 +231,13 @@ class GlobalAvgPool(nn.Module):
 
 
 @dataclass(frozen=True)
-class CNNArch:
+class CNNArch(_Stackable):
     """A ReLU CNN without intermediate pooling: convs, then Flatten or global average pooling,
-    then a dense readout (the nn-pacbayes ``generate_NN_arch.py`` family, brief §1.5).
+    then a dense readout (the nn-pacbayes ``generate_NN_arch.py`` family).
 
     in_shape: (C, H, W) of an input image. channels, filter_sizes, paddings, strides: one entry
-    per convolution. readout: ``"flatten"`` (same-location kernel, brief §2.2) or ``"gap"``
-    (global average pooling; needs full location x location covariances, so costs
+    per convolution. readout: ``"flatten"`` (same-location kernel, Garriga-Alonso et al.
+    2019) or ``"gap"`` (global average pooling; needs full location x location covariances, so costs
     O((H W)^2) per pair of images).
     """
 
@@ -292,68 +308,9 @@ class CNNArch:
             layers += [GlobalAvgPool(), _linear(c_in, self.out_dim, dtype)]
         return init_paper_(nn.Sequential(*layers), self.sigma_w, self.sigma_b, generator)
 
-    def init_stacked(
-        self, n: int, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32
-    ) -> dict[str, Tensor]:
-        """``n`` nets' parameters stacked, ``{name: (n, *shape)}``: :func:`init_paper_stacked`."""
-        template = self.build(torch.Generator(), dtype=dtype)  # names and shapes only
-        return init_paper_stacked(template, n, self.sigma_w, self.sigma_b, generator, dtype)
-
     def nngp(self, X1: Tensor, X2: Tensor | None = None, *, tile: int | None = None) -> Tensor:
         """NNGP kernel of :meth:`build`'s network on images (n1, C, H, W), (n2, C, H, W)."""
-        from occam.sgd_bayes.nngp import cnn_nngp
-
         return cnn_nngp(self, X1, X2, tile=tile)
 
 
-# --------------------------------------------------------------------------- recurrent
-
-
-class LSTMReadout(nn.Module):
-    """An LSTM over (N, T, input_dim) sequences; a dense readout of the last hidden state."""
-
-    def __init__(self, input_dim: int, hidden: int, out_dim: int, dtype: torch.dtype) -> None:
-        super().__init__()
-        self.lstm = nn.LSTM(input_dim, hidden, batch_first=True, dtype=dtype)
-        self.readout = _linear(hidden, out_dim, dtype)
-
-    def forward(self, x: Tensor) -> Tensor:
-        _, (h, _) = self.lstm(x)
-        return self.readout(h[-1])
-
-
-@dataclass(frozen=True)
-class LSTMArch:
-    """A one-layer LSTM with a dense readout (the IMDb model, brief §1.5: width 512,
-    sigma_w = 1.41, sigma_b = 0.1). It has no analytic NNGP: use :meth:`nngp`, the
-    Monte Carlo kernel of :func:`occam.sgd_bayes.empirical_nngp` over this very module."""
-
-    input_dim: int
-    hidden: int = 512
-    sigma_w: float = 1.41
-    sigma_b: float = 0.1
-    out_dim: int = 1
-
-    def build(
-        self, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32
-    ) -> nn.Module:
-        net = LSTMReadout(self.input_dim, self.hidden, self.out_dim, dtype)
-        return init_paper_(net, self.sigma_w, self.sigma_b, generator)
-
-    def init_stacked(
-        self, n: int, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32
-    ) -> dict[str, Tensor]:
-        """``n`` nets' parameters stacked, ``{name: (n, *shape)}``: :func:`init_paper_stacked`."""
-        template = self.build(torch.Generator(), dtype=dtype)  # names and shapes only
-        return init_paper_stacked(template, n, self.sigma_w, self.sigma_b, generator, dtype)
-
-    def nngp(
-        self, X1: Tensor, X2: Tensor | None = None, n_samples: int = 1000, seed: int = 0
-    ) -> Tensor:
-        from occam.sgd_bayes.nngp import empirical_nngp
-
-        return empirical_nngp(self, X1, X2, n_samples=n_samples, seed=seed).K
-
-
-Arch = FCNArch | CNNArch | LSTMArch
-NetFactory = Callable[[torch.Generator], nn.Module]
+Arch = FCNArch | CNNArch

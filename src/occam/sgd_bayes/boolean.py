@@ -1,4 +1,6 @@
-"""The Boolean n = 7 exact check (brief §2.5): P_B(f|S) by direct sampling, EP and Gibbs.
+"""The Boolean n = 7 exact check: P_B(f|S) by direct sampling, EP and Gibbs.
+
+The paper's Boolean appendix compares SGD with direct ("ABI") sampling of the prior.
 
 The 7-40-40-1 ReLU FCN with sigma_w = sigma_b = 1 on all 128 bit vectors. Direct sampling
 draws random networks from the prior once; each (target, S) pair then conditions the same
@@ -17,18 +19,23 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
+from occam import data
 from occam.sgd_bayes.arch import FCNArch
+from occam.sgd_bayes.compare import Comparison
+from occam.sgd_bayes.config import SgdBayesConfig
+from occam.sgd_bayes.ep import ep_log_marginal, run_ep
 from occam.sgd_bayes.exact import (
     PriorCounts,
-    boolean_inputs,
     gibbs_functions,
     orthant_log_prob,
     sample_functions,
 )
 from occam.sgd_bayes.pb import compare_recipes
+from occam.sgd_bayes.problems import Problem, boolean_split
 
 PAPER_ARCH = FCNArch(input_dim=7, widths=(40, 40), sigma_w=1.0, sigma_b=1.0)
 
@@ -185,8 +192,6 @@ def compare_boolean(
 def prior_check(prior: PriorCounts, K: Tensor, top: int = 5) -> list[tuple[str, float, float]]:
     """The ICLR 2019 check: for the most frequent prior functions, (bits, log P sampled,
     log P by EP over all inputs)."""
-    from occam.sgd_bayes.ep import run_ep
-
     rows = []
     for bits, count in prior.top(top):
         y = torch.tensor([2.0 * int(c) - 1.0 for c in bits])
@@ -194,24 +199,62 @@ def prior_check(prior: PriorCounts, K: Tensor, top: int = 5) -> list[tuple[str, 
     return rows
 
 
-def run_boolean_check(
-    n_samples: int = 10_000_000,
-    targets: tuple[str, ...] = ("one", "msb", "lsb1", "and2"),
-    m: int = 16,
-    *,
-    arch: FCNArch = PAPER_ARCH,
-    seed: int = 0,
+@dataclass
+class DirectCheck:
+    """The study's direct-sampling check on its Boolean problem.
+
+    metrics: the JSON-able numbers. log_sampled: log P_B(f|S) by rejection for each function
+    of the comparison (NaN where no accepted sample expressed it), indexed like ``comp``.
+    """
+
+    metrics: dict[str, Any]
+    log_sampled: np.ndarray
+    r_ep: float | None
+    n_prior: int
+    n_accepted: int
+
+
+def direct_sampling_check(
+    cfg: SgdBayesConfig,
+    problem: Problem,
+    comp: Comparison,
+    K: Tensor,
+    s_seed: int,
+    prior_seed: int,
     device: Any = "cpu",
-    batch: int = 1000,
-) -> tuple[PriorCounts, list[BooleanComparison]]:
-    """Sample ``n_samples`` prior nets of ``arch`` once; compare on each target with a random
-    training set of size m (seeded). Returns the prior counts and one comparison per target."""
-    X = boolean_inputs(arch.input_dim)
-    prior = sample_functions(arch, X, n_samples, seed=seed, device=device, batch=batch)
-    K = arch.nngp(X.double())
-    g = torch.Generator().manual_seed(seed)
-    results = []
-    for name in targets:
-        tr = torch.randperm(X.shape[0], generator=g)[:m]
-        results.append(compare_boolean(prior, K, name, tr, seed=seed))
-    return prior, results
+) -> DirectCheck:
+    """The paper's direct ("ABI") check on the Boolean problem (Appendix, Boolean n = 7):
+    sample random networks of the same architecture on all 128 inputs, keep those that fit S
+    (rejection), and count their functions on E, beside P_SGD and P_B by EP.
+
+    s_seed: the seed that drew S and E of ``problem`` (to find them among the 128 inputs);
+    prior_seed: the seed of the random nets."""
+    m = len(problem.X_train)
+    X_all = data.boolean_inputs(7).astype(np.float32)
+    s_idx, e_idx = boolean_split(len(X_all), len(problem.X_train), len(problem.X_test), s_seed)
+    prior = sample_functions(
+        problem.arch, X_all, cfg.boolean_prior_samples, seed=prior_seed, device=device
+    )
+    post = prior.condition(s_idx, problem.y_train.numpy(), e_idx)
+    sampled = dict(post.top(len(post.counts))) if post.n_samples else {}
+    log_sampled = np.array(
+        [
+            math.log(sampled[f] / post.n_samples) if sampled.get(f) else np.nan
+            for f in comp.functions
+        ]
+    )
+    ok = ~np.isnan(log_sampled) & np.array(
+        [sampled.get(f, 0) >= cfg.min_hits for f in comp.functions]
+    )
+    r_ep = float(np.corrcoef(log_sampled[ok], comp.log_pb[ok])[0, 1]) if ok.sum() >= 3 else None
+    r_sgd = float(np.corrcoef(log_sampled[ok], comp.log_psgd[ok])[0, 1]) if ok.sum() >= 3 else None
+    metrics = {
+        "prior_samples": prior.n_samples,
+        "accepted": post.n_samples,
+        "log_ps_sampled": math.log(post.n_samples / prior.n_samples) if post.n_samples else None,
+        "log_ps_ep": ep_log_marginal(K[:m, :m], problem.y_train.double() * 2 - 1),
+        "n_compared": int(ok.sum()),
+        "pearson_log_sampled_vs_ep": r_ep,
+        "pearson_log_sampled_vs_sgd": r_sgd,
+    }
+    return DirectCheck(metrics, log_sampled, r_ep, prior.n_samples, post.n_samples)

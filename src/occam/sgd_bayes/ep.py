@@ -39,7 +39,7 @@ References
 Minka (2001), "Expectation propagation for approximate Bayesian inference".
 Rasmussen & Williams (2006), "Gaussian Processes for Machine Learning", §3.6.
 Kuss & Rasmussen (2005), "Assessing approximate inference for binary GP classification".
-GPML ``infEP.m``; GPy ``expectation_propagation.py`` (brief §2.3, §5.2).
+GPML ``infEP.m``; GPy ``expectation_propagation.py`` (its Heaviside site: GPy issue #742).
 """
 
 from __future__ import annotations
@@ -258,8 +258,28 @@ def run_ep(
     else:
         tau = init[0].to(Kt).expand(*batch, n).clone().clamp_min_(0.0)
         nu = init[1].to(Kt).expand(*batch, n).clone()
+    problem = _EPProblem(Kj, yt, m, noise, step, max_sweeps, tol, mu_tol, seed)
     runner = _parallel if method == "parallel" else _sequential
-    return runner(Kj, yt, m, tau, nu, noise, step, max_sweeps, tol, mu_tol, seed)
+    return runner(problem, tau, nu)
+
+
+@dataclass(frozen=True)
+class _EPProblem:
+    """What both EP schedules are given: the (jittered) prior, labels, mean and settings.
+
+    K (..., n, n), y (..., n) in {-1, +1}, m (..., n) the prior mean; noise: the site
+    likelihood's noise variance (0 = Heaviside); the rest as in :func:`run_ep`.
+    """
+
+    K: Tensor
+    y: Tensor
+    m: Tensor
+    noise: float
+    step: float
+    max_sweeps: int
+    tol: float
+    mu_tol: float
+    seed: int
 
 
 class _Monitor:
@@ -294,20 +314,11 @@ class _Monitor:
         return self.changes[-1] if self.changes else math.inf
 
 
-def _parallel(
-    K: Tensor,
-    y: Tensor,
-    m: Tensor,
-    tau: Tensor,
-    nu: Tensor,
-    noise: float,
-    step: float,
-    max_sweeps: int,
-    tol: float,
-    mu_tol: float,
-    seed: int,
-) -> EPResult:
+def _parallel(p: _EPProblem, tau: Tensor, nu: Tensor) -> EPResult:
     """Damped parallel EP: every site from the same posterior, then one recompute."""
+    K, y, m, noise, step, max_sweeps, tol, mu_tol = (
+        p.K, p.y, p.m, p.noise, p.step, p.max_sweeps, p.tol, p.mu_tol
+    )  # fmt: skip
     post = prior_posterior(K, m) if not bool(tau.any()) else posterior(K, tau, nu, m)
     lz = log_marginal(K, y, tau, nu, m, post, noise)
     steps = torch.full_like(lz, step)
@@ -336,20 +347,11 @@ def _parallel(
     return EPResult(lz, tau, nu, post.mu, post.var, sweeps, converged, monitor.last_change)
 
 
-def _sequential(
-    K: Tensor,
-    y: Tensor,
-    m: Tensor,
-    tau: Tensor,
-    nu: Tensor,
-    noise: float,
-    step: float,
-    max_sweeps: int,
-    tol: float,
-    mu_tol: float,
-    seed: int,
-) -> EPResult:
+def _sequential(p: _EPProblem, tau: Tensor, nu: Tensor) -> EPResult:
     """R&W Alg. 3.5: sites in a random order, rank-1 posterior updates, recompute per sweep."""
+    K, y, m, noise, step, max_sweeps, tol, mu_tol, seed = (
+        p.K, p.y, p.m, p.noise, p.step, p.max_sweeps, p.tol, p.mu_tol, p.seed
+    )  # fmt: skip
     n = K.shape[-1]
     batch = y.shape[:-1]
     gen = torch.Generator().manual_seed(seed)

@@ -1,11 +1,12 @@
 """Exact (sampling) estimates of P(S) and P_B(f|S), to check EP against.
 
-* :func:`sample_functions` — the paper's direct ("ABI") sampling for Boolean inputs (brief
-  §2.5): draw random networks from the prior (their initialisation), record the sign
-  pattern on every input, count the functions; :meth:`PriorCounts.condition` then
-  conditions on S by rejection and groups the survivors by their labels on E.
+* :func:`sample_functions` — the paper's direct ("ABI") sampling for Boolean inputs (the
+  paper's Boolean n = 7 appendix): draw random networks from the prior (their
+  initialisation), record the sign pattern on every input, count the functions;
+  :meth:`PriorCounts.condition` then conditions on S by rejection and groups the
+  survivors by their labels on E.
 * :func:`gibbs_functions` — the exact GP posterior under the Heaviside likelihood: a
-  truncated-normal Gibbs sampler for z_S, then z_E | z_S drawn exactly (brief §6.3).
+  truncated-normal Gibbs sampler for z_S, then z_E | z_S drawn exactly.
 * :func:`orthant_log_prob` — log P(sign z = y) for z ~ N(0, K) by the GHK simulator (the
   Geweke-Hajivassiliou-Keane importance sampler; unbiased, with a standard error), the exact
   log P(S) under the Heaviside likelihood for n up to a few dozen.
@@ -175,13 +176,6 @@ class PriorCounts:
             ("".join("1" if b else "0" for b in row.tolist()), int(c))
             for row, c in zip(bits, self.counts[order], strict=True)
         ]
-
-
-def count_functions(outputs: Tensor) -> PriorCounts:
-    """Count the sign patterns of (N, P) outputs."""
-    keys = pack_bits(outputs > 0)
-    keys, counts = _merge(keys, torch.ones(len(keys), dtype=torch.int64))
-    return PriorCounts(keys, counts, outputs.shape[0], outputs.shape[1])
 
 
 def sample_functions(

@@ -1,4 +1,4 @@
-"""IMDb sentiment with an LSTM (brief §1.5, §6.4): |E| = 50, the empirical NNGP kernel.
+"""IMDb sentiment with an LSTM (the paper's §3): |E| = 50, the empirical NNGP kernel.
 
 Reviews are tokenised, truncated to ``max_len`` tokens over a fixed vocabulary (the most
 frequent words of the training split), and mapped through a fixed random embedding table
@@ -25,6 +25,7 @@ from torch import Tensor, nn
 
 from occam import data
 from occam.sgd_bayes.nngp import empirical_nngp
+from occam.sgd_bayes.problems import Problem
 
 
 class ScanLSTMReadout(nn.Module):
@@ -62,11 +63,12 @@ class IMDbLSTMArch:
     sigma_w: float = 1.41
     sigma_b: float = 0.1
     kernel_samples: int = 2000
+    out_dim: int = 1
 
     def build(
         self, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32
     ) -> nn.Module:
-        net = ScanLSTMReadout(self.input_dim, self.hidden).to(dtype)
+        net = ScanLSTMReadout(self.input_dim, self.hidden, self.out_dim).to(dtype)
         with torch.no_grad():
             for w, fan_in in ((net.w_ih, self.input_dim), (net.w_hh, self.hidden)):
                 w.normal_(0.0, self.sigma_w / math.sqrt(fan_in), generator=generator)
@@ -86,11 +88,9 @@ class IMDbLSTMArch:
         return (vecs * vals.clamp_min(1e-9 * vals.max())) @ vecs.T
 
 
-def imdb_problem(cfg: Any, seed: int) -> Any:
+def imdb_problem(cfg: Any, seed: int) -> Problem:
     """S: ``cfg.imdb_n_train`` random training reviews; E: ``cfg.imdb_n_test`` (default 50)
     test reviews drawn with a fixed seed, balanced by construction of the draw."""
-    from occam.sgd_bayes.problems import Problem
-
     texts, labels = data.load_imdb("train")
     test_texts, test_labels = data.load_imdb("test")
     rng = np.random.default_rng(seed)

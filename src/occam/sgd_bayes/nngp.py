@@ -14,7 +14,7 @@ Cho & Saul (2009), "Kernel methods for deep learning" (arc-cosine kernel of degr
 Lee et al. (2018), "Deep neural networks as Gaussian processes" (the FCN recursion).
 Garriga-Alonso, Rasmussen & Aitchison (2019), "Deep convolutional networks as shallow
 Gaussian processes" (the CNN recursion). nn-pacbayes ``nngp_kernel/fc_kernel.py``,
-``cnn_kernel.py``, ``empirical_kernel.py`` (brief §2.1, §2.2).
+``cnn_kernel.py``, ``empirical_kernel.py``.
 """
 
 from __future__ import annotations
@@ -22,14 +22,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
 from occam.sgd_bayes._arrays import like, to_f64
-from occam.sgd_bayes.arch import CNNArch, conv_pads
+from occam.sgd_bayes.conv import conv_pads
+
+if TYPE_CHECKING:
+    from occam.sgd_bayes.arch import CNNArch
 
 _INV_2PI = 1.0 / (2.0 * math.pi)
 
@@ -105,7 +108,7 @@ def relu_nngp(
 ) -> Any:
     """NNGP kernel of a ReLU FCN with ``depth`` hidden layers (the covariance of its logit).
 
-    With weights ``N(0, sigma_w^2 / fan_in)`` and biases ``N(0, sigma_b^2)`` (brief §2.1)::
+    With weights ``N(0, sigma_w^2 / fan_in)`` and biases ``N(0, sigma_b^2)`` (Lee et al. 2018)::
 
         K^0(x, x')     = sigma_b^2 + sigma_w^2 x.x' / d
         K^{l+1}(x, x') = sigma_b^2 + sigma_w^2 E[relu(u) relu(v)],  (u, v) ~ N(0, K^l)
@@ -201,7 +204,7 @@ def cnn_nngp(
     method: Literal["auto", "same_location", "full"] = "auto",
     tile: int | None = None,
 ) -> Any:
-    """NNGP kernel of the CNN that ``arch.build()`` makes (brief §2.2).
+    """NNGP kernel of the CNN that ``arch.build()`` makes (Garriga-Alonso et al. 2019).
 
     Convolution l maps covariances K^l (per pair of locations) to
         K^{l+1}_{p,p'} = sigma_b^2 + sigma_w^2 mean_{d in window} E[relu relu](K^l_{p+d, p'+d}),
@@ -293,7 +296,7 @@ def empirical_nngp(
     given the hidden layers, so a wide readout lowers the variance at no cost); the
     standard error comes from the spread across initialisations. Inputs are any shape the
     module accepts, with the batch first (e.g. (n, T, d) for an LSTM).
-    (nn-pacbayes ``empirical_kernel.py``; brief §6.4 for the IMDb LSTM.)
+    (nn-pacbayes ``empirical_kernel.py``; the paper's IMDb LSTM kernel is of this kind.)
     """
     if n_samples < 2:
         raise ValueError(f"n_samples: need at least 2, got {n_samples}")

@@ -1,8 +1,8 @@
 """P_B(f|S): the Bayesian posterior probability of a function f on a test set E, given S.
 
-With the 0-1 likelihood of the paper, P_B(f|S) = P(S, f) / P(S) (brief §1.1), where both
-probabilities are orthant probabilities of the NNGP Gaussian process. Two EP recipes
-(brief §6.1, step 5), both in log space throughout:
+With the 0-1 likelihood of the paper, P_B(f|S) = P(S, f) / P(S) (§2 of the paper), where both
+probabilities are orthant probabilities of the NNGP Gaussian process. Two EP recipes,
+both in log space throughout:
 
 * **joint** (the paper's, ``analyze_perceptron_sgd_vs_bayes.py``):
       log P_B(f|S) = log Z_EP(S u (E, f)) - log Z_EP(S),

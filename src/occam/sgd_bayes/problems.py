@@ -4,9 +4,10 @@ A :class:`Problem` holds S and E as tensors, the true labels of E (to score func
 the architecture description that builds the finite networks *and* gives their NNGP kernel
 (``arch.nngp`` or, for the LSTM, the Monte Carlo kernel of the same module).
 
-Protocol (brief §1.3, §6.1): labels are binarised (0–4 vs 5–9, or even vs odd), pixels are
-divided by 255 (optionally average-pooled to 7×7 or 14×14 for the CPU profiles); S is a seeded
-random sample of the training split; E is the first |E| images of the official test split.
+Protocol (the authors' ``generate_inputs_sample.py``): labels are binarised (0–4 vs 5–9, or
+even vs odd), pixels are divided by 255 (optionally average-pooled to 7×7 or 14×14 for the
+CPU profiles); S is a seeded random sample of the training split; E is the first |E| images
+of the official test split.
 """
 
 from __future__ import annotations
