@@ -264,3 +264,41 @@ def test_json_is_strict_and_csv_keeps_full_precision(tmp_path):
     assert loaded["nonfinite"] == {"a": "inf", "b.1": "nan"}
     write_table(tmp_path / "t.csv", [{"x": 1 / 3, "y": 2}])
     assert (tmp_path / "t.csv").read_text().splitlines()[1] == f"{1 / 3!r},2"
+
+
+def test_every_claim_of_every_study_names_a_scientific_control():
+    from occam import studies
+
+    for name in studies.names():
+        study = studies.get(name)
+        assert study.claims, name
+        for spec in study.claims:
+            assert spec.control is not None, spec.id
+            assert spec.control.name and len(spec.control.description) > 40, spec.id
+            assert spec.replicate, spec.id
+        for profile in ("quick", "full"):
+            reps = getattr(study.profiles[profile], "replicates", None)
+            assert reps is not None and reps >= (3 if profile == "quick" else 5), (name, profile)
+
+
+@pytest.mark.parametrize(
+    ("study", "setting"),
+    [
+        ("sgd-bayes", "n_runs=-5"),
+        ("sgd-bayes", "n_runs=0"),
+        ("sgd-bayes", "lr=nan"),
+        ("sgd-bayes", "sigma_w=-1"),
+        ("deep-cheap", "train_widths="),
+        ("meta-bayes", "bandit_horizon=0"),
+        ("meta-bayes", "hidden=0"),
+        ("imitation", "alphas=2"),
+        ("imitation", "alphas=-1"),
+    ],
+)
+def test_the_bad_values_from_the_field_are_one_line_exit_2(tmp_path, study, setting):
+    out = tmp_path / "res"
+    result = invoke("run", study, "--set", setting, "--out", str(out), "--quiet")
+    assert result.exit_code == 2, result.output
+    line = error_line(result)
+    assert setting.split("=")[0] in line and "Traceback" not in result.output
+    assert not out.exists() and leftovers(tmp_path) == []
