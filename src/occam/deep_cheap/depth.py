@@ -376,7 +376,8 @@ def train_product_nets(
     tx = test_x if test_x.dim() == 3 else test_x.expand(seeds, *test_x.shape)
     ty = test_y if test_y.dim() == 2 else test_y.expand(seeds, *test_y.shape)
     with torch.no_grad():
-        nets.b_out.add_(ty.mean(dim=1)[:, None, None].to(nets.b_out.dtype))  # the mean target
+        # the mean target (ty lives on the CPU, the nets on ``device``)
+        nets.b_out.add_(ty.mean(dim=1)[:, None, None].to(nets.b_out))
     params = list(nets.parameters())
     if optimizer == "adam":
         opt: torch.optim.Optimizer = torch.optim.Adam(params, lr=lr)
