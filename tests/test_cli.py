@@ -302,3 +302,36 @@ def test_the_bad_values_from_the_field_are_one_line_exit_2(tmp_path, study, sett
     line = error_line(result)
     assert setting.split("=")[0] in line and "Traceback" not in result.output
     assert not out.exists() and leftovers(tmp_path) == []
+
+
+def test_a_bug_is_one_line_exit_1_with_the_traceback_in_a_file(tmp_path):
+    toy_cli = Path(__file__).resolve().parent / "faults" / "toy_cli.py"
+    out = tmp_path / "res"
+    env = {k: v for k, v in os.environ.items() if k != "OCCAM_DEBUG"}
+    res = subprocess.run(
+        [
+            sys.executable,
+            str(toy_cli),
+            "run",
+            "toy",
+            "--profile",
+            "smoke",
+            "--set",
+            "fail_midway=true",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert res.returncode == 1
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert "Traceback" not in res.stderr
+    assert lines[0].startswith("internal error: RuntimeError: interrupted on purpose")
+    log = Path(" ".join(lines).split("the traceback is in ")[1].split(";")[0])
+    assert "Traceback" in log.read_text() and "interrupted on purpose" in log.read_text()
+    log.unlink()
+    assert not out.exists() and leftovers(tmp_path) == []

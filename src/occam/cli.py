@@ -622,9 +622,37 @@ def data_verify(
         raise typer.Exit(code=2)
 
 
+def _save_traceback() -> Path:
+    """Write the current exception's traceback to a file in the temp folder; return its path."""
+    import tempfile
+    import traceback
+
+    fd, name = tempfile.mkstemp(prefix="occam-crash-", suffix=".log")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(traceback.format_exc())
+    return Path(name)
+
+
 def main() -> None:
-    """Entry point of the ``occam`` script."""
-    app(prog_name="occam")
+    """Entry point of the ``occam`` script.
+
+    Every expected fault is handled where it happens (one line, exit 2, 130 or 143). What is
+    left is a bug: it too is one line (exit 1), with the traceback saved to a file for the
+    report; ``OCCAM_DEBUG=1`` shows it instead.
+    """
+    try:
+        app(prog_name="occam")
+    except Exception as exc:
+        if os.environ.get("OCCAM_DEBUG"):
+            raise
+        path = _save_traceback()
+        err_console.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {exc} (a bug in occam; the "
+            f"traceback is in {path}; OCCAM_DEBUG=1 shows it here)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":  # pragma: no cover
