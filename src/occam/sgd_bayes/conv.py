@@ -6,9 +6,33 @@ Shared by the finite CNN (:mod:`occam.sgd_bayes.arch`) and its NNGP kernel
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Protocol
 
 Padding = Literal["VALID", "SAME"]
+
+
+class ConvNetGeometry(Protocol):
+    """What the CNN kernel needs to know of a CNN (:class:`occam.sgd_bayes.arch.CNNArch`
+    provides it): its layers' geometry, readout and prior variances."""
+
+    @property
+    def in_shape(self) -> tuple[int, int, int]: ...
+    @property
+    def channels(self) -> tuple[int, ...]: ...
+    @property
+    def filter_sizes(self) -> tuple[tuple[int, int], ...]: ...
+    @property
+    def paddings(self) -> tuple[Padding, ...]: ...
+    @property
+    def sigma_w(self) -> float: ...
+    @property
+    def sigma_b(self) -> float: ...
+    @property
+    def readout(self) -> str: ...
+
+    def stride(self, layer: int, /) -> int: ...
+
+    def layer_shapes(self) -> list[tuple[int, int]]: ...
 
 
 def same_pads(size: int, k: int, stride: int) -> tuple[int, int]:

@@ -22,17 +22,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
 from occam.sgd_bayes._arrays import like, to_f64
-from occam.sgd_bayes.conv import conv_pads
-
-if TYPE_CHECKING:
-    from occam.sgd_bayes.arch import CNNArch
+from occam.sgd_bayes.conv import ConvNetGeometry, conv_pads
 
 _INV_2PI = 1.0 / (2.0 * math.pi)
 
@@ -160,7 +157,7 @@ def _box_mean(x: Tensor, k: tuple[int, int], s: int, out: tuple[int, int]) -> Te
     return y.div_(kh * kw)
 
 
-def _patch_mean(x: Tensor, arch: CNNArch, layer: int, shape: tuple[int, int]) -> Tensor:
+def _patch_mean(x: Tensor, arch: ConvNetGeometry, layer: int, shape: tuple[int, int]) -> Tensor:
     """Mean over each filter window of layer ``layer`` (zero padding included, as fan-in
     counts it), for maps x of shape (..., H, W) -> (..., H', W')."""
     k, s = arch.filter_sizes[layer], arch.stride(layer)
@@ -170,7 +167,7 @@ def _patch_mean(x: Tensor, arch: CNNArch, layer: int, shape: tuple[int, int]) ->
     return _box_mean(x, k, s, arch.layer_shapes()[layer + 1])
 
 
-def _cnn_diag(arch: CNNArch, X: Tensor) -> list[Tensor]:
+def _cnn_diag(arch: ConvNetGeometry, X: Tensor) -> list[Tensor]:
     """Same-location pre-activation variances per conv layer, each (n, H_l, W_l)."""
     sw2, sb2 = arch.sigma_w**2, arch.sigma_b**2
     shapes = arch.layer_shapes()
@@ -180,7 +177,9 @@ def _cnn_diag(arch: CNNArch, X: Tensor) -> list[Tensor]:
     return v
 
 
-def _diag_patch_mean(x: Tensor, arch: CNNArch, layer: int, shape: tuple[int, int]) -> Tensor:
+def _diag_patch_mean(
+    x: Tensor, arch: ConvNetGeometry, layer: int, shape: tuple[int, int]
+) -> Tensor:
     """For full covariances x[..., h, w, h', w']: the mean over window offsets d of
     x[p s + d, p' s + d] (the same offset at both locations), with zero padding."""
     (kh, kw), s = arch.filter_sizes[layer], arch.stride(layer)
@@ -197,7 +196,7 @@ def _diag_patch_mean(x: Tensor, arch: CNNArch, layer: int, shape: tuple[int, int
 
 
 def cnn_nngp(
-    arch: CNNArch,
+    arch: ConvNetGeometry,
     X1: Any,
     X2: Any = None,
     *,
