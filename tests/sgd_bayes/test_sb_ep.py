@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -11,7 +12,8 @@ import torch
 from scipy import integrate, stats
 
 from occam.sgd_bayes import ep_log_marginal, orthant_log_prob, relu_nngp, run_ep
-from occam.sgd_bayes.ep import site_update, trunc_var_ratio
+from occam.sgd_bayes.compare import watch_ep
+from occam.sgd_bayes.ep import ConvergenceWarning, site_update, trunc_var_ratio
 
 torch.set_num_threads(1)
 F64 = torch.float64
@@ -235,3 +237,27 @@ def test_ep_stops_at_the_rounding_floor_of_a_singular_kernel() -> None:
     assert par.converged and seq.converged and par.sweeps < 100 and seq.sweeps < 100
     assert float(par.log_z) == pytest.approx(float(seq.log_z), rel=1e-5)
     assert bool(torch.isfinite(par.tau).all()) and float(par.tau.max()) > 1e6
+
+
+@pytest.mark.parametrize("method", ["parallel", "sequential"])
+def test_ep_warns_when_it_stops_at_its_sweep_limit(method: str) -> None:
+    K, y = _problem("relu", 12, 0)
+    with pytest.warns(ConvergenceWarning, match="max_sweeps=1"):
+        r = run_ep(K, y, method=method, max_sweeps=1)
+    assert r.converged is False and r.sweeps == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a normal run: no warning at all
+        r = run_ep(K, y, method=method)
+    assert r.converged is True and r.sweeps > 1
+
+
+def test_the_comparison_records_whether_ep_converged() -> None:
+    """watch_ep: passes the warning on and reports it; summarise's ``converged`` uses it."""
+    K, y = _problem("relu", 12, 1)
+    with pytest.warns(ConvergenceWarning):
+        r, ok = watch_ep(lambda: run_ep(K, y, max_sweeps=1))
+    assert ok is False and r.converged is False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r, ok = watch_ep(lambda: run_ep(K, y))
+    assert ok is True and r.converged is True

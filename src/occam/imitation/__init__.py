@@ -5,8 +5,10 @@ Where things live:
 * :mod:`occam.imitation.imitator` -- the algorithm: the top-set (alpha) rule
   :func:`top_set`, the public step :func:`imitator_step`, the log-space posterior update,
   the Ville bound; :class:`Imitator` and :class:`LazyImitator` keep the state.
-* :mod:`occam.imitation.envs` -- E1 bandit, E2 lava gridworld, E3 2-D navigation, with a
-  gymnasium-compatible interface (no gymnasium dependency).
+* :mod:`occam.imitation.envs` -- E1 bandit, E2 lava gridworld, E3 2-D navigation: the fast
+  cores, with gymnasium's reset/step interface (no gymnasium dependency).
+* :mod:`occam.imitation.gym` -- the same as registered ``gymnasium.Env`` wrappers (needs the
+  optional ``gym`` extra; not imported here).
 * :mod:`occam.imitation.models` -- the model classes: E1 twins, E2 value-iteration grid,
   E3 demonstrator and MLP ensemble.
 * :mod:`occam.imitation.baselines` -- BC, DAgger, EnsembleDAgger-style and entropy rules.

@@ -2,12 +2,14 @@
 
 The paper has no experiments of its own; these three are designed to test its claims.
 
-The interface copies gymnasium's without depending on it (gymnasium is not a dependency of
-occam): ``reset(seed=None) -> (obs, info)``, ``step(action) -> (obs, reward, terminated,
-truncated, info)``, and ``observation_space`` / ``action_space`` built from the small
-:class:`Discrete` and :class:`Box` classes below, which have gymnasium's ``n`` / ``shape`` /
-``sample()`` / ``contains()``. All three tasks are continuing: ``terminated`` and
-``truncated`` are always False, and an imitation run calls ``reset`` once, at the start.
+These are the fast cores the study runs. Their interface is gymnasium's without depending
+on it (gymnasium is an optional extra): ``reset(seed=None) -> (obs, info)`` and
+``step(action) -> (obs, reward, terminated, truncated, info)``. The ``gymnasium.Env``
+versions, with proper ``observation_space`` / ``action_space`` and registered as
+``occam/ContextualBandit-v0``, ``occam/LavaGrid-v0`` and ``occam/HazardNav2D-v0``, are thin
+wrappers around these cores in :mod:`occam.imitation.gym`. All three tasks are continuing:
+``terminated`` and ``truncated`` are always False, and an imitation run calls ``reset``
+once, at the start.
 
 * E1 :class:`ContextualBandit` -- i.i.d. contexts, a hazard action in some contexts.
 * E2 :class:`LavaGrid` -- a gridworld with lava bands, slip, and goals that change when
@@ -22,7 +24,6 @@ there is no reset.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,45 +38,14 @@ MOVES: tuple[tuple[int, int], ...] = ((-1, 0), (0, 1), (1, 0), (0, -1), (0, 0))
 N_MOVES = len(MOVES)
 
 
-@dataclass
-class Discrete:
-    """Like ``gymnasium.spaces.Discrete``: the integers ``0 .. n-1``."""
+def core_of(env: Any) -> Any:
+    """The fast core behind ``env``: itself, or the core a gymnasium wrapper (any depth) holds.
 
-    n: int
-    seed: int | None = None
-    shape: tuple[int, ...] = ()
-    _rng: np.random.Generator = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._rng = np.random.default_rng(self.seed)
-
-    def sample(self) -> int:
-        return int(self._rng.integers(self.n))
-
-    def contains(self, x: Any) -> bool:
-        return isinstance(x, int | np.integer) and 0 <= int(x) < self.n
-
-
-@dataclass
-class Box:
-    """Like ``gymnasium.spaces.Box``: a product of closed intervals ``[low, high]``."""
-
-    low: float
-    high: float
-    shape: tuple[int, ...]
-    seed: int | None = None
-    dtype: type = np.float64
-    _rng: np.random.Generator = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._rng = np.random.default_rng(self.seed)
-
-    def sample(self) -> FloatArray:
-        return self._rng.uniform(self.low, self.high, size=self.shape)
-
-    def contains(self, x: Any) -> bool:
-        arr = np.asarray(x)
-        return arr.shape == self.shape and bool(((arr >= self.low) & (arr <= self.high)).all())
+    The loops in :mod:`occam.imitation.runner` call ``reset``/``step`` on whatever they are
+    given, and read the task's geometry (rewards, hazard disc, ...) from the core.
+    """
+    inner = getattr(env, "unwrapped", env)
+    return getattr(inner, "core", inner)
 
 
 class ContextualBandit:
@@ -100,13 +70,15 @@ class ContextualBandit:
         self.n_contexts, self.n_actions = self.rewards.shape
         self.hazard_contexts = frozenset(hazard_contexts)
         self.hazard_action = hazard_action
-        self.observation_space = Discrete(self.n_contexts)
-        self.action_space = Discrete(self.n_actions)
         self._rng = np.random.default_rng()
         self._s = 0
 
     def reset(self, seed: int | None = None) -> tuple[int, dict[str, Any]]:
         self._rng = np.random.default_rng(seed)
+        return self.restart()
+
+    def restart(self) -> tuple[int, dict[str, Any]]:
+        """Start over, drawing from the current random stream (``reset`` without reseeding)."""
         self._s = int(self._rng.random() * self.n_contexts)
         return self._s, {}
 
@@ -149,7 +121,7 @@ def grid_layout(size: int) -> tuple[BoolArray, tuple[int, ...], int]:
 class LavaGrid:
     """E2: a continuing gridworld with lava, slip and changing goals.
 
-    Observation: ``goal_index * n_cells + cell`` (a :class:`Discrete` key of the pair).
+    Observation: ``goal_index * n_cells + cell`` (an integer key of the pair).
     Actions: :data:`MOVES` (up, right, down, left, stay). With probability ``slip`` the move
     fails and the agent stays. A move into a wall leaves the agent in place; a move into lava
     is blocked too, gives reward ``lava_reward`` and ``info["hazard"] = True``. Reaching the
@@ -165,8 +137,6 @@ class LavaGrid:
         self.n_cells = size * size
         self.n_goals = len(self.goals)
         self.next_cell, self.enters_lava = self._moves()
-        self.observation_space = Discrete(self.n_goals * self.n_cells)
-        self.action_space = Discrete(N_MOVES)
         self._rng = np.random.default_rng()
         self.cell = self.start
         self.goal = 1
@@ -196,6 +166,10 @@ class LavaGrid:
 
     def reset(self, seed: int | None = None) -> tuple[int, dict[str, Any]]:
         self._rng = np.random.default_rng(seed)
+        return self.restart()
+
+    def restart(self) -> tuple[int, dict[str, Any]]:
+        """Start over, drawing from the current random stream (``reset`` without reseeding)."""
         self.cell = self.start
         self.goal = 1 + int(self._rng.integers(self.n_goals - 1))  # any goal but the start
         return self.key(self.cell, self.goal), {}
@@ -229,7 +203,7 @@ class LavaGrid:
 class HazardNav2D:
     """E3: continuous 2-D navigation to changing goals around a hazard disc.
 
-    Observation: ``[x, y, goal_x, goal_y]`` in ``[0, 1]^4`` (a :class:`Box`). Actions:
+    Observation: ``[x, y, goal_x, goal_y]`` in ``[0, 1]^4``. Actions:
     :data:`MOVES` scaled by ``step_size`` (0 = +y, 1 = +x, 2 = -y, 3 = -x, 4 = stay).
     Moves are deterministic and clipped to the unit square. A move whose end point lies in
     the hazard disc (centre ``centre``, radius ``radius``) gives reward -1 and
@@ -255,8 +229,6 @@ class HazardNav2D:
         self.deltas = np.array([(dc, -dr) for dr, dc in MOVES], dtype=np.float64) * step_size
         self._deltas: list[tuple[float, float]] = [(float(a), float(b)) for a, b in self.deltas]
         self._cx, self._cy = float(centre[0]), float(centre[1])
-        self.observation_space = Box(0.0, 1.0, (4,))
-        self.action_space = Discrete(N_MOVES)
         self._rng = np.random.default_rng()
         self.pos = np.zeros(2)
         self.goal = np.zeros(2)
@@ -280,6 +252,10 @@ class HazardNav2D:
 
     def reset(self, seed: int | None = None) -> tuple[FloatArray, dict[str, Any]]:
         self._rng = np.random.default_rng(seed)
+        return self.restart()
+
+    def restart(self) -> tuple[FloatArray, dict[str, Any]]:
+        """Start over, drawing from the current random stream (``reset`` without reseeding)."""
         self.pos = np.array([0.1, 0.1])
         self.goal = self._new_goal()
         return self._obs(), {}

@@ -14,6 +14,11 @@ also given a demonstrator label at every step. Per step we record (see :class:`T
 
 Randomness: the loop's uniforms come from ``np.random.default_rng(seed)``, the environment
 is reset once with ``seed``; given the seed every number is reproducible.
+
+Every loop takes either a fast core from :mod:`occam.imitation.envs` or its ``gymnasium.Env``
+from :mod:`occam.imitation.gym` (also through ``gymnasium.make`` and its wrappers): it acts
+only through ``reset``/``step`` and reads the task's geometry from :func:`core_of`. Given the
+seed both give the same trace.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from occam.imitation.baselines import NavAgent, NavDemonstrator, TabularAgent
-from occam.imitation.envs import ContextualBandit, HazardNav2D
+from occam.imitation.envs import ContextualBandit, HazardNav2D, core_of
 from occam.imitation.imitator import (
     THETA_EPS,
     Imitator,
@@ -284,7 +289,7 @@ def run_tabular(env: Any, tc: TabularClass, agent: TabularAgent, horizon: int, s
 
 
 def run_bandit(
-    env: ContextualBandit, tc: TabularClass, agent: TabularAgent, horizon: int, seed: int
+    env: ContextualBandit | Any, tc: TabularClass, agent: TabularAgent, horizon: int, seed: int
 ) -> Trace:
     """E1's fast path: the same trace as :func:`run_tabular`, computed between queries in blocks.
 
@@ -297,13 +302,14 @@ def run_bandit(
     """
     if agent.labels_every_step or agent.cache_version() is None:
         return run_tabular(env, tc, agent, horizon, seed)
+    core = core_of(env)
     rng = np.random.default_rng(seed)
     u = rng.random((horizon, 3))
     pd = tc.probs[tc.truth]  # (S, A)
     n_contexts, n_actions = pd.shape
     tr = Trace.empty(horizon)
     s0, _ = env.reset(seed=seed)
-    ctx = np.concatenate([[s0], env.next_contexts(horizon - 1)]).astype(np.int64)
+    ctx = np.concatenate([[s0], core.next_contexts(horizon - 1)]).astype(np.int64)
     tr.keys[:] = ctx
     t = 0
     while t < horizon:
@@ -331,37 +337,38 @@ def run_bandit(
         tr.over[t:j] = over[s]
         tr.truth_in_top[t:j] = in_top
         tr.unsafe[t:j] = pd[s, a] == 0.0
-        tr.reward[t:j] = env.rewards[s, a]
-        tr.hazard[t:j] = env.is_hazard(s, a)
+        tr.reward[t:j] = core.rewards[s, a]
+        tr.hazard[t:j] = core.is_hazard(s, a)
         if j >= horizon:
             break
         sq = int(ctx[j])
         aq = _sample(pd[sq], float(u[j, 1]))
         tr.theta[j], tr.over[j], tr.truth_in_top[j] = theta[sq], over[sq], in_top
         tr.demo_acted[j] = tr.queried[j] = True
-        tr.reward[j] = env.rewards[sq, aq]
-        tr.hazard[j] = bool(env.is_hazard(np.array([sq]), np.array([aq]))[0])
+        tr.reward[j] = core.rewards[sq, aq]
+        tr.hazard[j] = bool(core.is_hazard(np.array([sq]), np.array([aq]))[0])
         agent.observe(sq, aq)
         t = j + 1
     return tr
 
 
 def nav_demonstrations(
-    env: HazardNav2D, n: int, seed: int, demo_kwargs: dict[str, float]
+    env: HazardNav2D | Any, n: int, seed: int, demo_kwargs: dict[str, float]
 ) -> list[tuple[FloatArray, int]]:
     """``n`` (features, action) pairs from E3's demonstrator acting alone."""
     rng = np.random.default_rng(seed)
+    core = core_of(env)
     obs, _ = env.reset(seed=seed)
     out = []
     for _ in range(n):
-        a = _sample(nav_demonstrator(env, obs, **demo_kwargs), float(rng.random()))
-        out.append((nav_features(env, obs), a))
+        a = _sample(nav_demonstrator(core, obs, **demo_kwargs), float(rng.random()))
+        out.append((nav_features(core, obs), a))
         obs, *_ = env.step(a)
     return out
 
 
 def run_nav(
-    env: HazardNav2D,
+    env: HazardNav2D | Any,
     agent: NavAgent | NavDemonstrator,
     horizon: int,
     seed: int,
@@ -371,10 +378,11 @@ def run_nav(
     rng = np.random.default_rng(seed)
     u = rng.random((horizon, 3))
     tr = Trace.empty(horizon)
+    core = core_of(env)
     obs, _ = env.reset(seed=seed)
     for t in range(horizon):
-        x = nav_features(env, obs)
-        pd = nav_demonstrator(env, obs, **demo_kwargs)
+        x = nav_features(core, obs)
+        pd = nav_demonstrator(core, obs, **demo_kwargs)
         own, theta = agent.policy(x, t)
         a = sample_own_or_query(own.tolist(), float(u[t, 0]))
         if a == pd.size:

@@ -3,24 +3,43 @@
 Functions are '0'/'1' strings over the ordered test set E. P_SGD(f|S) is a frequency over
 fitted runs; log P_B(f|S) comes from NNGP + EP. All correlations are between the natural
 logarithms of the two probabilities, over functions with at least ``min_hits`` SGD hits
-(rarer ones have P_SGD resolved no better than 1/N).
+(rarer ones have P_SGD resolved no better than 1/N). Each setting's numbers record whether
+every EP run behind them converged (``converged``; see :func:`watch_ep`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
 from scipy import stats
 
 from occam.executors.sampler import FunctionCounts
+from occam.sgd_bayes.ep import ConvergenceWarning
 from occam.sgd_bayes.pb import log_pb, predictive_error
 from occam.sgd_bayes.problems import Problem
+
+T = TypeVar("T")
+
+
+def watch_ep(fn: Callable[[], T]) -> tuple[T, bool]:
+    """``fn()`` and whether every EP run inside it converged (no :class:`ConvergenceWarning`).
+
+    The warnings ``fn`` raises are passed on as they would have been without the watch.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        out = fn()
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    return out, not any(issubclass(w.category, ConvergenceWarning) for w in caught)
 
 
 def strings_to_bits(functions: list[str]) -> np.ndarray:
@@ -51,6 +70,7 @@ class Comparison:
     errors: np.ndarray  # error on E
     min_hits: int
     total: int = 0  # fitted runs in P_SGD's denominator (0: the sum of ``counts``)
+    converged: bool = True  # every EP run behind ``log_pb`` converged
 
     @property
     def n_fitted(self) -> int:
@@ -127,9 +147,11 @@ def compare_counts(
 ) -> Comparison:
     """P_SGD from ``counts`` against P_B (kernel K on S ∪ E) for SGD's most frequent functions."""
     top = Counter(dict(counts.counts.most_common(max_pb_functions)))
-    log_pb_top = bayes_log_probs(K, problem, list(top)) if top else {}
+    log_pb_top, converged = watch_ep(lambda: bayes_log_probs(K, problem, list(top)) if top else {})
     y_test = problem.y_test.numpy()
-    return make_comparison(top, log_pb_top, y_test, min_hits, n_fitted=counts.n_fitted)
+    comp = make_comparison(top, log_pb_top, y_test, min_hits, n_fitted=counts.n_fitted)
+    comp.converged = converged
+    return comp
 
 
 GOOD_ERROR = 0.25  # a "low-error" function: below half the error of a coin on E
@@ -159,7 +181,8 @@ def summarise(
     frequent functions whose error on E is below ``GOOD_ERROR`` (half a coin's).
     ``gp_error`` is the expected error on E of a function drawn from the GP posterior given
     S (EP), the Bayesian counterpart of ``weighted_error_sgd``; ``error_ratio`` is the
-    larger of the two over 0.5, the error of a coin.
+    larger of the two over 0.5, the error of a coin. ``converged``: every EP run behind
+    these numbers (P_B and the GP posterior) met its convergence rule within its sweep limit.
     """
     nan = float("nan")
     pearson, spearman, n_well = comp.correlations()
@@ -175,8 +198,10 @@ def summarise(
         top1_psgd = float(hits[0] / n_fit)
     else:
         err_sgd = mass10_sgd = good10 = top1_psgd = nan
-    gp_error = predictive_error(
-        K, problem.y_train.double() * 2 - 1, problem.y_test.double() * 2 - 1
+    gp_error, gp_converged = watch_ep(
+        lambda: predictive_error(
+            K, problem.y_train.double() * 2 - 1, problem.y_test.double() * 2 - 1
+        )
     )
     return {
         "pearson_log": pearson,
@@ -196,6 +221,7 @@ def summarise(
         "weighted_error_sgd": err_sgd,
         "gp_error": gp_error,
         "error_ratio": max(err_sgd, gp_error) / 0.5,
+        "converged": comp.converged and gp_converged,
     }
 
 

@@ -45,6 +45,7 @@ GPML ``infEP.m``; GPy ``expectation_propagation.py`` (its Heaviside site: GPy is
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -55,6 +56,15 @@ from occam.sgd_bayes._arrays import as_pm1, to_f64
 
 Likelihood = Literal["heaviside", "probit"]
 NOISE_VAR: dict[str, float] = {"heaviside": 0.0, "probit": 1.0}
+
+
+class ConvergenceWarning(UserWarning):
+    """EP stopped at its sweep limit (``max_sweeps``) without meeting its convergence rule.
+
+    Its estimate is then the last sweep's (``EPResult.converged`` is False). To silence it:
+    ``warnings.simplefilter("ignore", ConvergenceWarning)``; to make it an error: ``"error"``.
+    """
+
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _MIN_VAR_RATIO = 1e-12  # caps a Heaviside site precision at 1e12 / cavity variance
@@ -186,7 +196,7 @@ def log_marginal(
 
 @dataclass
 class EPResult:
-    """The converged EP approximation. Shapes: (...) for log_z, (..., n) for the rest.
+    """The EP approximation (check ``converged``). Shapes: (...) for log_z, (..., n) for the rest.
 
     log_z: EP estimate of log P(y). tau, nu: site natural parameters (warm-start input).
     mu, var: posterior means and marginal variances. sweeps: sweeps run. converged: every
@@ -231,6 +241,9 @@ def run_ep(
     by < ``mu_tol`` posterior standard deviations, or log Z stalls at a rounding-noise floor
     (see ``_Monitor``). init: (tau, nu) sites to warm-start from.
     jitter: added to diag K as a fraction of its mean (see the module docstring).
+
+    If the rule is not met within ``max_sweeps`` sweeps, EP warns with a
+    :class:`ConvergenceWarning` and the result says ``converged=False``.
     """
     if likelihood not in NOISE_VAR:
         raise ValueError(f"likelihood: expected 'heaviside' or 'probit', got {likelihood!r}")
@@ -260,7 +273,17 @@ def run_ep(
         nu = init[1].to(Kt).expand(*batch, n).clone()
     problem = _EPProblem(Kj, yt, m, noise, step, max_sweeps, tol, mu_tol, seed)
     runner = _parallel if method == "parallel" else _sequential
-    return runner(problem, tau, nu)
+    result = runner(problem, tau, nu)
+    if not result.converged:
+        warnings.warn(
+            f"EP ({method}, {likelihood}, n={n}, batch {tuple(batch)}) stopped at its sweep "
+            f"limit max_sweeps={max_sweeps} without converging: the last sweep changed log Z "
+            f"by {result.last_change:.3g} (1 + |log Z|), tol={tol:g}; raise max_sweeps or "
+            "damp with step < 1",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    return result
 
 
 @dataclass(frozen=True)
