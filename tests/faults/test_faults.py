@@ -127,6 +127,21 @@ def test_a_full_disk_keeps_the_previous_results(toy_registry, tmp_path, monkeypa
     assert visible(tmp_path) == ["res"]
 
 
+def test_another_io_error_is_one_line_too(toy_registry, tmp_path, monkeypatch):
+    import occam.results as results
+
+    def failing(path: Path, obj) -> None:
+        raise OSError(errno.EIO, "Input/output error", str(path))
+
+    monkeypatch.setattr(results, "write_json", failing)
+    out = tmp_path / "res"
+    result = CliRunner().invoke(app, ["run", "toy", "--profile", "smoke", "--out", str(out), "-q"])
+    assert result.exit_code == 2
+    line = one_line(result.output)
+    assert "Input/output error" in line and "config.json" in line
+    assert visible(tmp_path) == []
+
+
 class _Flaky(BaseHTTPRequestHandler):
     """Serves ../shared/data files; the first ``drops`` requests of each are cut mid-file."""
 
