@@ -33,9 +33,14 @@ def cmd(out: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "occam", *ARGS, "--out", str(out), *extra]
 
 
-def start(out: Path, *extra: str) -> subprocess.Popen:
+def start(out: Path, *extra: str, group: bool = False) -> subprocess.Popen:
     return subprocess.Popen(
-        cmd(out, *extra), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV
+        cmd(out, *extra),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+        start_new_session=group,
     )
 
 
@@ -74,14 +79,20 @@ def reference(tmp_path_factory) -> tuple[dict[str, bytes], float]:
     return results(out), time.monotonic() - t0
 
 
-def interrupt_when_sampling(out: Path, sig: int) -> tuple[subprocess.Popen, dict[str, int]]:
-    """Start a run, send ``sig`` once a chunk is checkpointed; the checkpoints after it ended."""
-    proc = start(out)
+def interrupt_when_sampling(
+    out: Path, sig: int, *extra: str, group: bool = False
+) -> tuple[subprocess.Popen, dict[str, int]]:
+    """Start a run, send ``sig`` once a chunk is checkpointed (to its whole process group, as
+    a terminal's Ctrl-C does, with ``group``); the checkpoints after it ended."""
+    proc = start(out, *extra, group=group)
     deadline = time.monotonic() + 300
     while not any(checkpoints(out).values()):
         assert proc.poll() is None and time.monotonic() < deadline, "no checkpoint appeared"
         time.sleep(0.02)
-    proc.send_signal(sig)
+    if group:
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
     proc.wait(timeout=120)
     return proc, checkpoints(out)
 
@@ -117,6 +128,7 @@ def test_kill_dash_nine_at_ten_random_moments_then_resume_gives_the_same_results
     assert final.returncode == 0, final.stderr
     assert results(out) == want
     assert debris(tmp_path) == ["res"]  # no staging folder, old folder or checkpoints left
+    print("kills (moment s, chunks checkpointed per file):", kills)
     mid_sampling = [k for k in kills if any(k[1].values())]
     assert mid_sampling, f"no kill landed after a checkpoint: {kills}"
 
@@ -135,6 +147,24 @@ def test_ctrl_c_keeps_the_checkpoint_and_the_rerun_resumes_it(reference, tmp_pat
     for name, done in kept.items():  # every kept chunk is reused, not computed again
         if done:
             assert f"resumed {name}: {done} of " in log, log
+    assert results(out) == reference[0]
+
+
+def test_ctrl_c_with_a_process_pool_is_one_line_and_resumes_to_the_same_results(
+    reference, tmp_path
+):
+    """Ctrl-C reaches the pool's workers too: they leave it to the parent (no traceback of
+    theirs), the pool is stopped at once, and the rerun (chunks are seeded by index, so the
+    pool's scheduling does not matter) gives the in-process run's results."""
+    out = tmp_path / "res"
+    pool = ("--set", "executor=processes", "--set", "workers=2")
+    proc, kept = interrupt_when_sampling(out, signal.SIGINT, *pool, group=True)
+    assert proc.returncode == 130
+    assert one_line(proc.stderr.read() if proc.stderr else "").startswith("interrupted")
+    assert any(kept.values())
+    rerun = subprocess.run(cmd(out, *pool), env=ENV, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "resumed " in (out / "run.log").read_text()
     assert results(out) == reference[0]
 
 

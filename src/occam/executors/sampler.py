@@ -12,6 +12,7 @@ killed at any point (``kill -9`` included) resumes without losing or double-coun
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -214,10 +215,44 @@ def _process_chunks(
     if not todo:
         return
     ctx = multiprocessing.get_context("spawn")  # fork after torch has threads can deadlock
-    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx) as pool:
-        futures = {pool.submit(_call_chunk, fn, i, chunk_seed(seed, i)): i for i in todo}
+    pool = ProcessPoolExecutor(
+        max_workers=min(workers, len(todo)), mp_context=ctx, initializer=_ignore_sigint
+    )
+    try:
+        with _sigint_ignored():  # the workers start with Ctrl-C ignored (inherited at spawn)
+            futures = {pool.submit(_call_chunk, fn, i, chunk_seed(seed, i)): i for i in todo}
         for fut in as_completed(futures):
             yield futures[fut], FunctionCounts.from_dict(fut.result())
+    except BaseException:  # Ctrl-C, SIGTERM, a failed chunk: stop now, not after the chunks
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT in this (main) thread for the block: processes started in it inherit
+    that, so a Ctrl-C during their start-up (before :func:`_ignore_sigint`) is no traceback."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _ignore_sigint() -> None:
+    """In pool workers: Ctrl-C is the parent's to handle (it stops the pool, in one line)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _ray_chunks(
