@@ -197,8 +197,9 @@ def _run_one(
     """Run one study; every user-facing fault becomes one line and a documented exit code.
 
     Exit codes: 2 bad input, busy output folder, unreadable checkpoint, missing or corrupt
-    data, full disk; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM). An interrupted run
-    leaves its finished chunks checkpointed and no results folder half-written.
+    data, full disk or another I/O error; 130 interrupted (Ctrl-C); 143 terminated
+    (SIGTERM). An interrupted run leaves its finished chunks checkpointed and no results
+    folder half-written.
     """
     import errno
     import signal
@@ -242,7 +243,10 @@ def _run_one(
                 f"disk full while writing ({exc.filename or out}); the previous results "
                 "folder and the checkpoints are intact; free some space and rerun"
             ) from None
-        raise
+        raise fail(  # an I/O error (read-only or failing disk, ...): still one line
+            f"{exc.strerror or exc} ({exc.filename or out}); the previous results folder and "
+            "the checkpoints are intact; fix it and rerun"
+        ) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
 

@@ -212,6 +212,11 @@ def _run_study(
     # The caller holds this folder's lock, so any staging folder of it is a dead run's.
     for stale in out.parent.glob(f".{out.name}.partial-*"):
         shutil.rmtree(stale, ignore_errors=True)
+    for old in out.parent.glob(f".{out.name}.old-*"):  # killed while swapping folders
+        if out.exists():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(old, out)  # the previous results, put back
     staging = out.parent / f".{out.name}.partial-{os.getpid()}"
     staging.mkdir()
     checkpoints = out.parent / f".{out.name}.checkpoints"

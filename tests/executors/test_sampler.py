@@ -104,3 +104,56 @@ def test_ray_cluster_counts_equal_in_process(tmp_path):
     finally:
         ray.shutdown()
     assert on_ray == reference
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"", "unreadable"),
+        (b'{"done": {"0": ', "unreadable"),  # truncated
+        (b"\xff\xfe\x00garbage", "unreadable"),  # not UTF-8
+        (b"[1, 2]", "not a checkpoint"),
+        (b'{"seed": 3, "key": "k", "n_chunks": 4, "done": {"0": {"counts": 1}}}', "damaged"),
+        (b'{"seed": 3, "key": "k", "n_chunks": 4, "done": {"9": {}}}', "damaged"),
+    ],
+)
+def test_a_damaged_checkpoint_is_a_mismatch_naming_the_file(tmp_path, content, words):
+    """Whatever is in the file, the error is CheckpointMismatch (the CLI's one line)."""
+    ckpt = tmp_path / "ckpt.json"
+    ckpt.write_bytes(content)
+    with pytest.raises(CheckpointMismatch, match=words) as info:
+        run_chunks(lambda i, s: FunctionCounts(n_runs=1), 4, seed=3, checkpoint=ckpt, key="k")
+    assert str(ckpt) in str(info.value)
+    assert ckpt.read_bytes() == content  # nothing is discarded behind the user's back
+
+
+def test_a_failed_save_keeps_the_previous_checkpoint_and_no_temporary_file(tmp_path, monkeypatch):
+    import occam.executors.sampler as sampler
+
+    ckpt = tmp_path / "ckpt.json"
+    calls: list[int] = []
+
+    def chunk(i: int, seed: int) -> FunctionCounts:
+        calls.append(i)
+        return FunctionCounts(Counter({"01": 1}), n_runs=1)
+
+    real_fsync = os.fsync
+    fsyncs = [0]
+
+    def full_disk(fd: int) -> None:
+        fsyncs[0] += 1
+        if fsyncs[0] == 3:
+            raise OSError(28, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(sampler.os, "fsync", full_disk)
+    with pytest.raises(OSError, match="No space") as info:
+        run_chunks(chunk, 4, seed=3, checkpoint=ckpt, key="k")
+    assert info.value.filename == str(ckpt)  # the CLI's one line names the checkpoint
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.json"]
+    assert sorted(json.loads(ckpt.read_text())["done"]) == ["0", "1"]
+    monkeypatch.setattr(sampler.os, "fsync", real_fsync)
+    messages: list[str] = []
+    run_chunks(chunk, 4, seed=3, checkpoint=ckpt, key="k", log=messages.append)
+    assert calls == [0, 1, 2, 2, 3]  # only the unsaved chunk is computed again
+    assert messages == ["resumed ckpt.json: 2 of 4 chunks already done"]

@@ -127,6 +127,45 @@ def test_a_full_disk_keeps_the_previous_results(toy_registry, tmp_path, monkeypa
     assert visible(tmp_path) == ["res"]
 
 
+def test_another_io_error_is_one_line_too(toy_registry, tmp_path, monkeypatch):
+    import occam.results as results
+
+    def failing(path: Path, obj) -> None:
+        raise OSError(errno.EIO, "Input/output error", str(path))
+
+    monkeypatch.setattr(results, "write_json", failing)
+    out = tmp_path / "res"
+    result = CliRunner().invoke(app, ["run", "toy", "--profile", "smoke", "--out", str(out), "-q"])
+    assert result.exit_code == 2
+    line = one_line(result.output)
+    assert "Input/output error" in line and "config.json" in line
+    assert visible(tmp_path) == []
+
+
+def test_results_left_mid_swap_by_a_dead_run_are_put_back(toy_registry, tmp_path, monkeypatch):
+    """kill -9 between moving the old results aside and moving the new ones in: the next run
+    on that --out puts the old folder back before anything else (here it then fails)."""
+    import occam.results as results
+
+    out = tmp_path / "res"
+    runner = CliRunner()
+    assert (
+        runner.invoke(app, ["run", "toy", "--profile", "smoke", "--out", str(out), "-q"]).exit_code
+        == 0
+    )
+    before = (out / "metrics.json").read_bytes()
+    os.replace(out, tmp_path / ".res.old-99999")
+
+    def full(path: Path, obj) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(results, "write_json", full)
+    result = runner.invoke(app, ["run", "toy", "--profile", "smoke", "--out", str(out), "-q"])
+    assert result.exit_code == 2
+    assert (out / "metrics.json").read_bytes() == before
+    assert visible(tmp_path) == ["res"]
+
+
 class _Flaky(BaseHTTPRequestHandler):
     """Serves ../shared/data files; the first ``drops`` requests of each are cut mid-file."""
 

@@ -12,6 +12,7 @@ killed at any point (``kill -9`` included) resumes without losing or double-coun
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -76,27 +77,53 @@ ChunkFn = Callable[[int, int], FunctionCounts]
 
 
 def _save(path: Path, state: dict[str, Any]) -> None:
+    """Rewrite ``path`` atomically: a temporary file beside it, fsynced, then renamed.
+
+    If writing fails (a full disk, a signal), the temporary file is removed and the previous
+    checkpoint is left as it was; an OSError names ``path``.
+    """
     tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-    with tmp.open("w", encoding="utf-8") as fh:
-        json.dump(state, fh, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            json.dump(state, fh, sort_keys=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        if exc.filename is None:
+            exc.filename = str(path)
+        raise
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _load(path: Path, header: dict[str, Any]) -> dict[str, Any]:
+    """The state saved at ``path`` (or an empty one); :class:`CheckpointMismatch` if it is
+    unreadable, malformed, or belongs to another job."""
     if not path.exists():
         return {**header, "done": {}}
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: bad JSON or bytes that are not UTF-8
         raise CheckpointMismatch(f"checkpoint {path} is unreadable ({exc}); delete it") from None
+    if not isinstance(state, dict) or not isinstance(state.get("done"), dict):
+        raise CheckpointMismatch(f"checkpoint {path} is not a checkpoint of occam; delete it")
     for k, v in header.items():
         if state.get(k) != v:
             raise CheckpointMismatch(
                 f"checkpoint {path} belongs to another job ({k}: {state.get(k)!r} != {v!r}); "
                 "delete it or choose another output folder"
             )
+    n_chunks = int(header.get("n_chunks", 0))
+    for chunk, counts in state["done"].items():
+        try:
+            if not 0 <= int(chunk) < n_chunks:
+                raise ValueError(f"chunk {chunk} out of range")
+            FunctionCounts.from_dict(counts)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise CheckpointMismatch(
+                f"checkpoint {path} is damaged (chunk {chunk}: {type(exc).__name__}); delete it"
+            ) from None
     return state
 
 
@@ -115,6 +142,7 @@ def run_chunks(
     address: str | None = None,
     workers: int | None = None,
     progress: Callable[[Iterator[int], int], Iterator[int]] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> FunctionCounts:
     """Run ``fn(chunk, chunk_seed(seed, chunk))`` for every chunk and merge the counts.
 
@@ -126,11 +154,14 @@ def run_chunks(
         ``workers`` processes on this machine, one thread each) or ``"ray"`` (chunks as Ray
         tasks, on a local cluster or the one at ``address``).
     progress: wraps the iterator of finished chunks (for a progress bar).
+    log: told, when a checkpoint is resumed, how many chunks it already holds.
     """
     header: dict[str, Any] = {"seed": seed, "key": key, "n_chunks": n_chunks}
     state: dict[str, Any] = _load(checkpoint, header) if checkpoint else {**header, "done": {}}
     done: dict[str, Any] = state["done"]
     todo = [i for i in range(n_chunks) if str(i) not in done]
+    if checkpoint and done and log:
+        log(f"resumed {checkpoint.name}: {len(done)} of {n_chunks} chunks already done")
 
     def finished(i: int, counts: FunctionCounts) -> None:
         done[str(i)] = counts.to_dict()
@@ -184,10 +215,44 @@ def _process_chunks(
     if not todo:
         return
     ctx = multiprocessing.get_context("spawn")  # fork after torch has threads can deadlock
-    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx) as pool:
-        futures = {pool.submit(_call_chunk, fn, i, chunk_seed(seed, i)): i for i in todo}
+    pool = ProcessPoolExecutor(
+        max_workers=min(workers, len(todo)), mp_context=ctx, initializer=_ignore_sigint
+    )
+    try:
+        with _sigint_ignored():  # the workers start with Ctrl-C ignored (inherited at spawn)
+            futures = {pool.submit(_call_chunk, fn, i, chunk_seed(seed, i)): i for i in todo}
         for fut in as_completed(futures):
             yield futures[fut], FunctionCounts.from_dict(fut.result())
+    except BaseException:  # Ctrl-C, SIGTERM, a failed chunk: stop now, not after the chunks
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT in this (main) thread for the block: processes started in it inherit
+    that, so a Ctrl-C during their start-up (before :func:`_ignore_sigint`) is no traceback."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _ignore_sigint() -> None:
+    """In pool workers: Ctrl-C is the parent's to handle (it stops the pool, in one line)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _ray_chunks(

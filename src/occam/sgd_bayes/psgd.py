@@ -67,4 +67,5 @@ def sample_sgd(
         address=cfg.ray_address or None,
         workers=cfg.workers,
         progress=lambda it, total: ctx.progress(it, f"P_SGD {label}", total=total),
+        log=ctx.log.info,
     )
