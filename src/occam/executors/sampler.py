@@ -215,9 +215,13 @@ def _process_chunks(
     if not todo:
         return
     ctx = multiprocessing.get_context("spawn")  # fork after torch has threads can deadlock
-    pool = ProcessPoolExecutor(
-        max_workers=min(workers, len(todo)), mp_context=ctx, initializer=_ignore_sigint
-    )
+    # The pool (its workers and multiprocessing's helper processes) is created with Ctrl-C
+    # ignored, which spawned processes inherit, so a Ctrl-C during their start-up prints no
+    # traceback of theirs.
+    with _sigint_ignored():
+        pool = ProcessPoolExecutor(
+            max_workers=min(workers, len(todo)), mp_context=ctx, initializer=_ignore_sigint
+        )
     try:
         with _sigint_ignored():  # the workers start with Ctrl-C ignored (inherited at spawn)
             futures = {pool.submit(_call_chunk, fn, i, chunk_seed(seed, i)): i for i in todo}
