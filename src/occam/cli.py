@@ -601,6 +601,11 @@ def data_fetch(
         path = data.fetch(name, quiet=quiet)
     except (data.DataError, KeyError, ValueError) as exc:
         raise fail(str(exc).strip("'\"")) from None
+    except OSError as exc:  # a full disk or an unwritable cache while downloading
+        raise fail(
+            f"{name}: cannot write the download ({exc.strerror or exc}); nothing partial was "
+            "kept; free some space or point XDG_CACHE_HOME elsewhere"
+        ) from None
     console.print(f"{name}: ok ({path})", highlight=False)
 
 

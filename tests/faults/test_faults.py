@@ -234,3 +234,25 @@ def test_a_download_that_keeps_dropping_is_one_line_and_nothing_cached(flaky_mir
     assert max(handler.seen.values()) == 3
     folder = tmp_path / "cache" / "occam" / "mnist"
     assert not folder.exists() or list(folder.iterdir()) == []
+
+
+@pytest.mark.skipif(not (SHARED / "mnist").is_dir(), reason="needs ../shared/data")
+def test_a_full_disk_while_downloading_is_one_line_and_nothing_cached(
+    flaky_mirror, tmp_path, monkeypatch
+):
+    import occam.data._files as files
+
+    flaky_mirror(drops=0)
+    real_replace = os.replace
+
+    def full(src, dst, *a, **k):
+        if str(dst).endswith(".gz"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+        return real_replace(src, dst, *a, **k)
+
+    monkeypatch.setattr(files.os, "replace", full)
+    result = CliRunner().invoke(app, ["data", "fetch", "mnist", "--quiet"])
+    assert result.exit_code == 2
+    assert "No space left on device" in one_line(result.output)
+    folder = tmp_path / "cache" / "occam" / "mnist"
+    assert not folder.exists() or list(folder.iterdir()) == []
