@@ -47,6 +47,37 @@ def _read(path: Path) -> Any:
         raise RunsError(f"cannot read {path}: {exc}") from None
 
 
+def read_run(folder: Path) -> Run:
+    """One results folder's claims, config and metrics (raises :class:`RunsError`)."""
+    claims = _read(folder / "claims.json")
+    config = _read(folder / "config.json") if (folder / "config.json").exists() else {}
+    metrics = _read(folder / "metrics.json") if (folder / "metrics.json").exists() else {}
+    if not isinstance(claims, dict):
+        raise RunsError(f"cannot read {folder / 'claims.json'}: not a JSON object")
+    return Run(
+        path=folder,
+        study=str(claims.get("study", config.get("study", folder.name))),
+        config=config,
+        claims=list(claims.get("claims", [])),
+        metrics=metrics,
+    )
+
+
+def run_folders(path: Path, include_self: bool = False) -> list[Path]:
+    """The results folders (holding a ``claims.json``) at ``path`` and directly under it.
+
+    include_self: list ``path`` beside its sub-folders even when it is a results folder
+    itself (the report); otherwise a results folder stands for itself alone.
+    """
+    here = [path] if (path / "claims.json").is_file() else []
+    if here and not include_self:
+        return here
+    below = sorted(
+        p for p in path.iterdir() if not p.name.startswith(".") and (p / "claims.json").is_file()
+    )
+    return here + below
+
+
 def find_runs(paths: Iterable[str | Path]) -> list[Run]:
     """Every results folder at or directly under each of ``paths``."""
     runs: list[Run] = []
@@ -54,30 +85,10 @@ def find_runs(paths: Iterable[str | Path]) -> list[Run]:
         path = Path(raw)
         if not path.is_dir():
             raise RunsError(f"{path} is not a folder")
-        folders = (
-            [path]
-            if (path / "claims.json").is_file()
-            else sorted(
-                p
-                for p in path.iterdir()
-                if (p / "claims.json").is_file() and not p.name.startswith(".")
-            )
-        )
+        folders = run_folders(path)
         if not folders:
             raise RunsError(f"{path} holds no results folder (no claims.json)")
-        for folder in folders:
-            claims = _read(folder / "claims.json")
-            config = _read(folder / "config.json") if (folder / "config.json").exists() else {}
-            metrics = _read(folder / "metrics.json") if (folder / "metrics.json").exists() else {}
-            runs.append(
-                Run(
-                    path=folder,
-                    study=str(claims.get("study", config.get("study", folder.name))),
-                    config=config,
-                    claims=list(claims.get("claims", [])),
-                    metrics=metrics,
-                )
-            )
+        runs.extend(read_run(folder) for folder in folders)
     return runs
 
 

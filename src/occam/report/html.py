@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from occam import studies
+from occam.runs import Run, RunsError, read_run, run_folders
 
 _VERDICT_COLOURS = {
     "holds": "#1a7f37",
@@ -31,65 +32,47 @@ class ReportError(ValueError):
 
 
 @dataclass
-class RunRecord:
-    """One study's results folder, as read back from disk."""
+class RunRecord(Run):
+    """One study's results folder, as read back from disk, with what the report shows."""
 
-    path: Path
-    study: str
-    config: dict[str, Any]
-    claims: list[dict[str, Any]]
-    metrics: dict[str, Any]
-    reading: str
+    reading: str = ""
     figures: list[Path] = field(default_factory=list)
     tables: dict[str, list[list[str]]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ReportError(f"cannot read {path}: {exc}") from None
 
 
 def collect_runs(results_dir: Path) -> list[RunRecord]:
     """Every complete results folder directly under (or at) ``results_dir``, in study order."""
     if not results_dir.is_dir():
         raise ReportError(f"{results_dir} is not a folder")
-    candidates = [results_dir] + sorted(
-        p for p in results_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
-    )
     runs: list[RunRecord] = []
-    for folder in candidates:
-        if not (folder / "claims.json").is_file():
-            continue
-        claims = _read_json(folder / "claims.json")
-        config = _read_json(folder / "config.json") if (folder / "config.json").exists() else {}
-        metrics = _read_json(folder / "metrics.json") if (folder / "metrics.json").exists() else {}
-        timings = _read_json(folder / "timings.json") if (folder / "timings.json").exists() else {}
-        reading_path = folder / "reading.txt"
-        reading = reading_path.read_text(encoding="utf-8") if reading_path.exists() else ""
-        figures = (
-            sorted((folder / "figures").glob("*.png")) if (folder / "figures").is_dir() else []
-        )
-        tables: dict[str, list[list[str]]] = {}
-        if (folder / "tables").is_dir():
-            for table_path in sorted((folder / "tables").glob("*.csv")):
-                with table_path.open(encoding="utf-8", newline="") as fh:
-                    tables[table_path.stem] = list(csv.reader(fh))
-        runs.append(
-            RunRecord(
-                path=folder,
-                study=str(claims.get("study", folder.name)),
-                config=config,
-                claims=list(claims.get("claims", [])),
-                metrics=metrics,
-                reading=reading,
-                figures=figures,
-                tables=tables,
-                timings=timings,
+    try:
+        for folder in run_folders(results_dir, include_self=True):
+            base = read_run(folder)
+            timings = (
+                json.loads((folder / "timings.json").read_text(encoding="utf-8"))
+                if (folder / "timings.json").exists()
+                else {}
             )
-        )
+            reading_path = folder / "reading.txt"
+            reading = reading_path.read_text(encoding="utf-8") if reading_path.exists() else ""
+            figures = (
+                sorted((folder / "figures").glob("*.png")) if (folder / "figures").is_dir() else []
+            )
+            tables: dict[str, list[list[str]]] = {}
+            if (folder / "tables").is_dir():
+                for table_path in sorted((folder / "tables").glob("*.csv")):
+                    with table_path.open(encoding="utf-8", newline="") as fh:
+                        tables[table_path.stem] = list(csv.reader(fh))
+            runs.append(
+                RunRecord(
+                    **vars(base), reading=reading, figures=figures, tables=tables, timings=timings
+                )
+            )
+    except RunsError as exc:
+        raise ReportError(str(exc)) from None
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"cannot read {results_dir}: {exc}") from None
     order = {name: i for i, name in enumerate(studies.names())}
     runs.sort(key=lambda r: (order.get(r.study, len(order)), r.study, str(r.path)))
     return runs
