@@ -1,4 +1,4 @@
-"""The ``occam`` command line: list, config, run, reproduce, report, data.
+"""The ``occam`` command line: list, config, run, merge, reproduce, report, data.
 
 Every user error (unknown study, profile or ``--set`` key, an ill-typed value, an unwritable
 output folder, a missing or corrupt data file) prints one line naming the problem and exits
@@ -151,11 +151,18 @@ def show_config(
     )
 
 
-def _validate_run_args(study_name: str, profile: str, sets: list[str]) -> tuple[Any, Any]:
+def _validate_run_args(
+    study_name: str, profile: str, sets: list[str], executor_options: bool = False
+) -> tuple[Any, Any]:
     try:
         study = studies.get(study_name)
     except studies.UnknownStudyError as exc:
         raise fail(str(exc)) from None
+    if executor_options and not hasattr(study.config_cls, "executor"):
+        for item in sets:
+            if item.split("=", 1)[0] in ("executor", "ray_address"):
+                option = "--" + item.split("=", 1)[0].replace("_", "-")
+                raise fail(f"{option}: {study.name} runs no sampling jobs (sgd-bayes does)")
     if profile not in PROFILES:
         raise fail(f"unknown profile {profile!r} (choose from {', '.join(PROFILES)})")
     try:
@@ -193,24 +200,43 @@ def _run_one(
     threads: int,
     fresh: bool = False,
     wait: bool = False,
+    chunks: tuple[int, int] | None = None,
+    merge: bool = False,
 ) -> Any:
-    """Run one study; every user-facing fault becomes one line and a documented exit code.
+    """Run one study (or a slice of it, or merge its slices); every user-facing fault becomes
+    one line and a documented exit code.
 
     Exit codes: 2 bad input, busy output folder, unreadable checkpoint, missing or corrupt
-    data, full disk or another I/O error; 130 interrupted (Ctrl-C); 143 terminated
-    (SIGTERM). An interrupted run leaves its finished chunks checkpointed and no results
-    folder half-written.
+    data, Ray missing or unreachable, chunks missing at a merge, full disk or another I/O
+    error; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM). An interrupted run leaves its
+    finished chunks checkpointed and no results folder half-written.
     """
     import errno
     import signal
 
     from occam.data import DataError
-    from occam.executors import CheckpointMismatch
-    from occam.results import OutputBusy, OutputError, run_study
+    from occam.executors import CheckpointMismatch, ExecutorError, MissingChunks
+    from occam.executors.session import check_ray
+    from occam.results import OutputBusy, OutputError, run_slice, run_study
 
     resume = "finished work is checkpointed; run the same command again to resume"
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
+        if getattr(config, "executor", None) == "ray" and not merge:
+            check_ray(getattr(config, "ray_address", "") or None)  # before any work
+        if chunks is not None:
+            return run_slice(
+                study,
+                config,
+                profile=profile,
+                seed=seed,
+                out=out,
+                device=device,
+                chunks=chunks,
+                quiet=quiet,
+                threads=threads,
+                wait=wait,
+            )
         return run_study(
             study,
             config,
@@ -222,11 +248,16 @@ def _run_one(
             threads=threads,
             fresh=fresh,
             wait=wait,
+            merge=merge,
         )
     except OutputBusy as exc:
         raise fail(str(exc)) from None
     except CheckpointMismatch as exc:
+        if chunks is not None or merge:  # --fresh would discard the other slices' work too
+            raise fail(str(exc)) from None
         raise fail(f"{exc} (or rerun with --fresh to discard the checkpoints)") from None
+    except (ExecutorError, MissingChunks) as exc:
+        raise fail(str(exc)) from None
     except (OutputError, PermissionError) as exc:
         raise fail(f"cannot write results: {exc}") from None
     except DataError as exc:
@@ -327,6 +358,30 @@ def run(
     data_dir: DataDirOpt = None,
     fresh: FreshOpt = False,
     wait: WaitOpt = False,
+    chunks: Annotated[
+        str | None,
+        typer.Option(
+            "--chunks",
+            metavar="I:J",
+            help="Compute only chunks I..J-1 of every sampling job (a slice of a batch run, "
+            "e.g. one Slurm array task); slices may run at once on one --out; then "
+            "`occam merge OUT` finishes the run.",
+        ),
+    ] = None,
+    executor: Annotated[
+        str | None,
+        typer.Option(
+            help="Where sampling chunks run: local, processes or ray (the study's `executor` "
+            "knob, as --set executor=...)."
+        ),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            help="The Ray cluster to use with --executor ray: HOST:PORT, ray://HOST:PORT or "
+            "auto (the study's `ray_address` knob). Default: $RAY_ADDRESS, else a local Ray."
+        ),
+    ] = None,
 ) -> None:
     """Run one study and write its results folder (config, metrics, claims, figures, log).
 
@@ -335,20 +390,66 @@ def run(
     """
     set_quiet(quiet)
     _use_data_dir(data_dir)
+    sets = list(set_ or [])
+    sets += [f"executor={executor}"] if executor is not None else []
+    sets += [f"ray_address={ray_address}"] if ray_address is not None else []
     if config_file is not None:
-        study, config, profile, seed = _from_saved(config_file, study_name, profile, seed, set_)
+        study, config, profile, seed = _from_saved(config_file, study_name, profile, seed, sets)
     else:
         if study_name is None:
             raise fail("missing STUDY (or --config FILE); see occam list")
         profile = profile or "quick"
         seed = 0 if seed is None else seed
-        study, config = _validate_run_args(study_name, profile, set_ or [])
+        study, config = _validate_run_args(study_name, profile, sets, executor_options=True)
+    span = _parse_chunks(chunks, study, fresh) if chunks is not None else None
     dev = _device(device)
     out = out or Path("results") / study.name
     t0 = time.perf_counter()
-    result = _run_one(study, config, profile, seed, out, dev, quiet, threads, fresh, wait)
+    result = _run_one(
+        study, config, profile, seed, out, dev, quiet, threads, fresh, wait, chunks=span
+    )
+    if span is not None:
+        console.print(_slice_line(result, out), highlight=False, soft_wrap=True)
+        return
     _print_claims(result.claims)
     console.print(f"results in {out} ({time.perf_counter() - t0:.0f} s)", highlight=False)
+
+
+def _parse_chunks(text: str, study: Any, fresh: bool) -> tuple[int, int]:
+    """``"I:J"`` as ``(I, J)`` with 0 <= I < J, for a study that samples in chunks."""
+    import re
+
+    match = re.fullmatch(r"\s*(\d+)\s*:\s*(\d+)\s*", text)
+    if not match or int(match[1]) >= int(match[2]):
+        raise fail(f"--chunks {text}: expected I:J with 0 <= I < J (chunks I..J-1), e.g. 0:8")
+    if not study.chunked:
+        raise fail(f"--chunks: {study.name} does not sample in chunks (sgd-bayes does)")
+    if fresh:
+        raise fail(
+            "--chunks with --fresh: other slices may be writing the same checkpoints; delete "
+            "them by hand if you mean to"
+        )
+    return int(match[1]), int(match[2])
+
+
+def _slice_line(result: Any, out: Path) -> str:
+    """What a slice did, in one line, and what to do next."""
+    i, j = result.chunks
+    jobs = result.jobs
+    if not jobs:
+        return f"slice {i}:{j}: this run performs no sampling jobs; run it without --chunks"
+    sizes = sorted({job.n_chunks for job in jobs})
+    span = f"{sizes[0]}" if len(sizes) == 1 else f"{sizes[0]} to {sizes[-1]}"
+    if i >= sizes[-1]:
+        return (
+            f"slice {i}:{j}: past the end of every sampling job (the largest has "
+            f"{sizes[-1]} chunks); nothing to compute"
+        )
+    return (
+        f"slice {i}:{j} done ({result.computed} chunks computed in {len(jobs)} sampling jobs "
+        f"of {span} chunks; {result.done} of {result.total} chunks of the run are now done); "
+        f"when all slices are done: occam merge {out}"
+    )
 
 
 def _from_saved(
@@ -357,8 +458,12 @@ def _from_saved(
     profile: str | None,
     seed: int | None,
     sets: list[str] | None,
+    what: str = "--config",
 ) -> tuple[Any, Any, str, int]:
-    """Study, config, profile and seed of a saved ``config.json`` (plus ``--set`` overrides)."""
+    """Study, config, profile and seed of a saved ``config.json`` (plus ``--set`` overrides).
+
+    what: how error messages name the file's origin.
+    """
     import json
 
     from occam.study import apply_overrides
@@ -369,11 +474,11 @@ def _from_saved(
         if not isinstance(knobs, dict):
             raise TypeError("config is not an object")
     except OSError as exc:
-        raise fail(f"--config {path}: cannot read it ({exc.strerror or exc})") from None
+        raise fail(f"{what} {path}: cannot read it ({exc.strerror or exc})") from None
     except (ValueError, KeyError, TypeError) as exc:
-        raise fail(f"--config {path}: not a saved occam config.json ({exc})") from None
+        raise fail(f"{what} {path}: not a saved occam config.json ({exc})") from None
     if study_name is not None and study_name != name:
-        raise fail(f"--config {path} is a run of {name}, not {study_name}")
+        raise fail(f"{what} {path} is a run of {name}, not {study_name}")
     profile = profile or str(saved.get("profile", "quick"))
     seed = int(saved.get("seed", 0)) if seed is None else seed
     study, base = _validate_run_args(name, profile, [])
@@ -381,8 +486,45 @@ def _from_saved(
         config = apply_overrides(base, knobs)
         config = apply_overrides(config, _parse_sets(sets or []))
     except ConfigError as exc:
-        raise fail(f"--config {path}: {exc}") from None
+        raise fail(f"{what} {path}: {exc}") from None
     return study, config, profile, seed
+
+
+@app.command("merge")
+def merge(
+    out: Annotated[
+        Path, typer.Argument(metavar="OUT", help="The --out of the slices (occam run --chunks).")
+    ],
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda (for P_B and the rest).")] = (
+        "auto"
+    ),
+    quiet: QuietOpt = False,
+    threads: ThreadsOpt = 1,
+    data_dir: DataDirOpt = None,
+    wait: WaitOpt = False,
+) -> None:
+    """Finish a batch run from its slices: check that every chunk of every sampling job is
+    checkpointed, then run the study on them (P_B, claims, figures) without computing any
+    chunk. The counts, and so the results, equal those of one plain run with the same seed."""
+    from occam.results import checkpoint_folder
+
+    set_quiet(quiet)
+    _use_data_dir(data_dir)
+    run_file = checkpoint_folder(out.resolve()) / "run.json"
+    if not run_file.is_file():
+        raise fail(
+            f"{out}: no slices to merge ({run_file} is missing); run them first: occam run "
+            f"STUDY --chunks I:J --out {out}"
+        )
+    study, config, profile, seed = _from_saved(run_file, None, None, None, None, "merge")
+    dev = _device(device)
+    t0 = time.perf_counter()
+    result = _run_one(study, config, profile, seed, out, dev, quiet, threads, wait=wait, merge=True)
+    _print_claims(result.claims)
+    console.print(
+        f"results in {out}, merged from its slices ({time.perf_counter() - t0:.0f} s)",
+        highlight=False,
+    )
 
 
 @app.command("reproduce")

@@ -16,6 +16,7 @@ looks complete. The folder holds::
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import logging
@@ -25,6 +26,8 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,8 @@ import numpy as np
 import torch
 
 import occam
+from occam.executors.sampler import CheckpointMismatch, chunk_ranges
+from occam.executors.session import SCHEDULING_KNOBS, JobRecord, MissingChunks, SamplingSession
 from occam.study import RunContext, Study, StudyResult, config_to_dict, json_ready
 
 
@@ -161,6 +166,7 @@ def run_study(
     threads: int | None = None,
     fresh: bool = False,
     wait: bool = False,
+    merge: bool = False,
 ) -> StudyResult:
     """Run ``study`` with ``config`` and write its results folder at ``out`` atomically.
 
@@ -168,6 +174,10 @@ def run_study(
     run, so a second run on the same ``out`` raises :class:`OutputBusy` (or waits for the
     first with ``wait=True``) instead of deleting the first one's staging folder.
     fresh: discard this folder's checkpoints first (otherwise an interrupted run resumes).
+    merge: finish a batch run from its slices (:func:`run_slice`): every chunk of every
+    sampling job must be checkpointed already (checked first, by walking the study's
+    sampling jobs; :class:`occam.executors.MissingChunks` says what is missing), and none is
+    computed.
 
     threads: torch intra-op threads for this process during the run (None leaves torch's
     setting); the previous setting is restored afterwards. One thread per process is the
@@ -188,16 +198,213 @@ def run_study(
             f"{out} is being written by another occam run; wait for it, choose another "
             "--out, or pass --wait"
         ) from None
-    previous_threads = torch.get_num_threads()
+    try:
+        with _torch_threads(threads):
+            if fresh:
+                shutil.rmtree(checkpoint_folder(out), ignore_errors=True)
+            if merge:
+                _check_complete(study, config, seed, out, device, quiet)
+            return _run_study(study, config, profile, seed, out, device, quiet, merge)
+    finally:
+        lock.release()
+
+
+def checkpoint_folder(out: Path) -> Path:
+    """Where the checkpoints of the run writing ``out`` live: ``.NAME.checkpoints`` beside it
+    (so a rerun with the same ``--out`` finds them; removed after a successful run)."""
+    return out.parent / f".{out.name}.checkpoints"
+
+
+@contextlib.contextmanager
+def _torch_threads(threads: int | None) -> Iterator[None]:
+    previous = torch.get_num_threads()
     if threads is not None:  # set once, here; studies never change it
         torch.set_num_threads(max(1, threads))
     try:
-        if fresh:
-            shutil.rmtree(out.parent / f".{out.name}.checkpoints", ignore_errors=True)
-        return _run_study(study, config, profile, seed, out, device, quiet)
+        yield
     finally:
-        torch.set_num_threads(previous_threads)
-        lock.release()
+        torch.set_num_threads(previous)
+
+
+def _session(device: torch.device, **kwargs: Any) -> SamplingSession:
+    """The run's sampling session: on a CUDA run each Ray task asks for a GPU of its own."""
+    return SamplingSession(gpus=1.0 if device.type == "cuda" else 0.0, **kwargs)
+
+
+def _walk_sampling(
+    study: Study[Any],
+    config: Any,
+    seed: int,
+    out: Path,
+    device: torch.device,
+    quiet: bool,
+    session: SamplingSession,
+) -> list[JobRecord]:
+    """Run ``study`` for its sampling jobs only (``ctx.sampling_only``), in a scratch folder
+    that is removed afterwards; return what each job found and did."""
+    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.walk-", dir=out.parent))
+    try:
+        torch.manual_seed(seed)
+        np.random.seed(seed % 2**32)  # noqa: NPY002 (as in a full run)
+        ctx = RunContext(
+            out=scratch,
+            seed=seed,
+            device=device,
+            quiet=quiet,
+            log=logging.getLogger(f"occam.{study.name}"),
+            checkpoint_dir=checkpoint_folder(out),
+            sampling=session,
+        )
+        study.run(config, ctx)
+        return session.jobs
+    finally:
+        session.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _check_complete(
+    study: Study[Any], config: Any, seed: int, out: Path, device: torch.device, quiet: bool
+) -> None:
+    """Raise :class:`MissingChunks` unless every chunk of every sampling job is checkpointed."""
+    jobs = _walk_sampling(study, config, seed, out, device, quiet, _session(device, check=True))
+    short = [j for j in jobs if j.missing]
+    if not short:
+        return
+    n_missing = sum(len(j.missing) for j in short)
+    n_total = sum(j.n_chunks for j in jobs)
+    first = short[0]
+    more = f"; and {len(short) - 1} more jobs" if len(short) > 1 else ""
+    raise MissingChunks(
+        f"{n_missing} of {n_total} chunks are missing, in {len(short)} of {len(jobs)} "
+        f"sampling jobs ({first.name}: chunks {chunk_ranges(first.missing)} of "
+        f"{first.n_chunks}{more}); run the slices that compute them (occam run ... --chunks "
+        f"I:J --out {out}), then merge again"
+    )
+
+
+@dataclass
+class SliceResult:
+    """What a slice did: its chunk range and each sampling job's record."""
+
+    chunks: tuple[int, int]
+    jobs: list[JobRecord]
+
+    @property
+    def computed(self) -> int:
+        return sum(j.computed for j in self.jobs)
+
+    @property
+    def done(self) -> int:
+        """Chunks of the run checkpointed when this slice finished each job."""
+        return sum(j.n_chunks - len(j.missing) for j in self.jobs)
+
+    @property
+    def total(self) -> int:
+        return sum(j.n_chunks for j in self.jobs)
+
+
+def run_slice(
+    study: Study[Any],
+    config: Any,
+    *,
+    profile: str,
+    seed: int,
+    out: Path,
+    device: torch.device,
+    chunks: tuple[int, int],
+    quiet: bool = False,
+    threads: int | None = None,
+    wait: bool = False,
+) -> SliceResult:
+    """Compute chunks ``i .. j-1`` of every sampling job of a run, for a later merge.
+
+    The study is walked for its sampling jobs only (``ctx.sampling_only``); each job's
+    chunks in the slice are checkpointed beside ``out`` (:func:`checkpoint_folder`), where
+    ``run.json`` records the run (study, profile, seed, device, config) for
+    ``occam merge``. No results folder is written. Slices of the same run may run at the
+    same time, on one machine or on many sharing the file system: they hold the folder's
+    lock shared (a plain run or a merge holds it alone), and each writes its own chunk files.
+    A slice of another run (other seed, device or knobs, apart from where chunks run) is a
+    :class:`occam.executors.CheckpointMismatch`.
+    """
+    if not study.chunked:
+        raise ValueError(f"{study.name} does not sample in chunks")
+    check_writable(out)
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with _shared_lock(out.parent / f".{out.name}.lock", out, wait), _torch_threads(threads):
+        folder = checkpoint_folder(out)
+        folder.mkdir(exist_ok=True)
+        _record_run(
+            folder / "run.json",
+            {
+                "study": study.name,
+                "profile": profile,
+                "seed": seed,
+                "device": str(device),
+                "config": config_to_dict(config),
+            },
+        )
+        jobs = _walk_sampling(
+            study, config, seed, out, device, quiet, _session(device, chunks=chunks)
+        )
+        return SliceResult(chunks, jobs)
+
+
+def _record_run(path: Path, run: dict[str, Any]) -> None:
+    """Write the run's description for ``occam merge``, or check a slice against it."""
+    if not path.exists():
+        write_json(path, run)  # atomic; slices starting together write the same bytes
+        return
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(saved, dict):
+            raise ValueError("not an object")
+    except (OSError, ValueError) as exc:
+        raise CheckpointMismatch(f"{path} is unreadable ({exc}); delete it") from None
+    ignore = set(SCHEDULING_KNOBS)
+    for key in ("study", "profile", "seed", "device", "config"):
+        a, b = saved.get(key), json_ready(run[key])
+        if key == "config" and isinstance(a, dict) and isinstance(b, dict):
+            diff = sorted(
+                k for k in a.keys() | b.keys() if k not in ignore and a.get(k) != b.get(k)
+            )
+            if not diff:
+                continue
+            key, a, b = f"knob {diff[0]}", a.get(diff[0]), b.get(diff[0])
+        elif a == b:
+            continue
+        raise CheckpointMismatch(
+            f"the slices in {path.parent} are of another run ({key}: {a!r} there, {b!r} "
+            f"here); run every slice with the same options, or delete {path.parent}"
+        )
+
+
+@contextlib.contextmanager
+def _shared_lock(path: Path, out: Path, wait: bool) -> Iterator[None]:
+    """Hold ``path`` locked shared: with other slices, never with a plain run or a merge.
+
+    The plain run's lock (``filelock``) is an exclusive ``flock`` on the same file, so the
+    two exclude each other; shared holders do not. Without ``fcntl`` (Windows) slices take no
+    lock.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise OutputBusy(
+                f"{out} is being written by another occam run (not a slice); wait for it, "
+                "choose another --out, or pass --wait"
+            ) from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _run_study(
@@ -208,10 +415,13 @@ def _run_study(
     out: Path,
     device: torch.device,
     quiet: bool,
+    merge: bool = False,
 ) -> StudyResult:
-    # The caller holds this folder's lock, so any staging folder of it is a dead run's.
-    for stale in out.parent.glob(f".{out.name}.partial-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    # The caller holds this folder's lock, so any staging (or slice's scratch) folder of it
+    # is a dead run's.
+    for pattern in (f".{out.name}.partial-*", f".{out.name}.walk-*"):
+        for stale in out.parent.glob(pattern):
+            shutil.rmtree(stale, ignore_errors=True)
     for old in out.parent.glob(f".{out.name}.old-*"):  # killed while swapping folders
         if out.exists():
             shutil.rmtree(old, ignore_errors=True)
@@ -219,12 +429,13 @@ def _run_study(
             os.replace(old, out)  # the previous results, put back
     staging = out.parent / f".{out.name}.partial-{os.getpid()}"
     staging.mkdir()
-    checkpoints = out.parent / f".{out.name}.checkpoints"
+    checkpoints = checkpoint_folder(out)
     logger = logging.getLogger(f"occam.{study.name}")
     logger.setLevel(logging.INFO)
     handler = logging.FileHandler(staging / "run.log", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logger.addHandler(handler)
+    session = _session(device, require_complete=merge)
     try:
         torch.manual_seed(seed)
         np.random.seed(seed % 2**32)  # noqa: NPY002 (seeds legacy global users, e.g. sklearn)
@@ -235,6 +446,7 @@ def _run_study(
             quiet=quiet,
             log=logger,
             checkpoint_dir=checkpoints,
+            sampling=session,
         )
         logger.info("study %s profile %s seed %d device %s", study.name, profile, seed, device)
         write_json(
@@ -271,10 +483,12 @@ def _run_study(
         write_json(staging / "timings.json", {**ctx.timings, **result.timings, "total_s": total})
         logger.info("finished in %.1f s", total)
     except BaseException:
+        session.close()
         logger.removeHandler(handler)
         handler.close()
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    session.close()  # stop the Ray this run started, if any
     logger.removeHandler(handler)
     handler.close()
     if out.exists():

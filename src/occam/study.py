@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from occam.claims import Claim, ClaimSpec
+from occam.executors.session import SamplingSession
 from occam.knobs import ConfigError, coerce, validate
 
 PROFILES: tuple[str, ...] = ("smoke", "quick", "full")
@@ -42,7 +43,8 @@ class RunContext:
 
     ``out`` is the staging folder of the run (it becomes the results folder only once the
     whole run has finished). Figures go through :meth:`save_figure`; resumable state through
-    :meth:`checkpoint`.
+    :meth:`checkpoint`. ``sampling`` is handed to every sampling job
+    (:func:`occam.executors.run_chunks`): which of their chunks to compute, and the run's Ray.
     """
 
     out: Path
@@ -53,9 +55,22 @@ class RunContext:
     figures: list[str] = field(default_factory=list)
     checkpoint_dir: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    sampling: SamplingSession = field(default_factory=SamplingSession)
+
+    @property
+    def sampling_only(self) -> bool:
+        """True in a slice of a batch run (``occam run --chunks i:j``) and in the check of
+        ``occam merge``: the study must reach every sampling job it would perform (each
+        :func:`~occam.executors.run_chunks` call) with the same arguments, and should skip
+        everything else (P_B, claims, figures): what the sampling returns then is partial,
+        and the study's result is discarded. The sampling jobs must therefore be determined
+        by the config and seed alone, not by results sampled earlier.
+        """
+        return self.sampling.sampling_only
 
     def checkpoint(self, name: str) -> Path:
-        """A checkpoint file that survives an interrupted run (removed after a successful one).
+        """A checkpoint file (or folder) that survives an interrupted run (removed after a
+        successful one).
 
         It lives beside the results folder, not in the staging folder, so that a rerun with
         the same ``--out`` finds it and resumes.
@@ -160,7 +175,12 @@ class StudyResult:
 
 @dataclass(frozen=True)
 class Study(Generic[C]):
-    """A study: its name, title, config class and profiles, claims, and run function."""
+    """A study: its name, title, config class and profiles, claims, and run function.
+
+    chunked: its sampling is done by :func:`occam.executors.run_chunks` jobs fixed by the
+    config, and ``run`` honours :attr:`RunContext.sampling_only`, so that a run can be cut
+    into slices (``occam run STUDY --chunks i:j``) and merged (``occam merge``).
+    """
 
     name: str
     title: str
@@ -169,6 +189,7 @@ class Study(Generic[C]):
     profiles: dict[str, C]
     claims: tuple[ClaimSpec, ...]
     run: Callable[[C, RunContext], StudyResult]
+    chunked: bool = False
 
     def config(self, profile: str, overrides: dict[str, Any] | None = None) -> C:
         """The profile's config with overrides applied.

@@ -91,6 +91,8 @@ def width_sweep(cfg: SgdBayesConfig, ctx: RunContext) -> tuple[list[dict[str, An
         arch = FCNArch(d, (width,), sw, sb)
         spec = dataclasses.replace(train_spec(cfg, base, None), max_epochs=cfg.dd_max_epochs)
         counts = sample_sgd(cfg, base, spec, cfg.dd_runs, ctx, f"dd-w{width}", arch=arch)
+        if ctx.sampling_only:  # a slice of a batch run: the sampling jobs only
+            continue
         errs = function_errors(list(counts.counts), y_test) if counts.counts else np.array([])
         hits = np.array(list(counts.counts.values()), dtype=float)
         row: dict[str, Any] = {
@@ -122,6 +124,8 @@ def width_sweep(cfg: SgdBayesConfig, ctx: RunContext) -> tuple[list[dict[str, An
             row["pb_accepted"] = post.n_samples
             row["pb_prior_samples"] = prior.n_samples
         rows.append(row)
+    if ctx.sampling_only:
+        return rows, base
 
     K = FCNArch(d, (1,), sw, sb).nngp(torch.cat([base.X_train, base.X_test]).double())
     gp_err = predictive_error(K, base.y_train.double() * 2 - 1, base.y_test.double() * 2 - 1)

@@ -61,11 +61,12 @@ def sample_sgd(
         task,
         n_chunks,
         seed=seed,
-        checkpoint=ctx.checkpoint(f"{label}-r{replicate}-{key}.json"),
+        checkpoint=ctx.checkpoint(f"{label}-r{replicate}-{key}"),  # a folder: a file per chunk
         key=key,
         executor=cfg.executor,
         address=cfg.ray_address or None,
         workers=cfg.workers,
         progress=lambda it, total: ctx.progress(it, f"P_SGD {label}", total=total),
         log=ctx.log.info,
+        session=ctx.sampling,
     )

@@ -65,18 +65,28 @@ def run(cfg: SgdBayesConfig, ctx: RunContext) -> StudyResult:
             problem = problem_for(cfg, name, s_seed)
             n_runs = cfg.imdb_runs if name == "imdb" else cfg.n_runs
             spec = train_spec(cfg, problem, None)
+            # 2. P_SGD on S; 5. the control nets, trained on S with its labels shuffled; and
+            # the variants' nets: every sampling job of this draw, before any comparison
+            noise = shuffled_labels(problem, ctx.rng(f"shuffle {name}", r))
             with ctx.timed(f"{name}_sgd"):
                 counts = sample_sgd(cfg, problem, spec, n_runs, ctx, f"nets {name}", r)
+            with ctx.timed(f"{name}_controls"):
+                n_ctl = min(cfg.control_runs, n_runs)
+                ctl = sample_sgd(cfg, noise, spec, n_ctl, ctx, f"nets {name} shuffled", r)
+            v_counts = {}
+            for v in variants if name == variants_on and r < cfg.variant_replicates else []:
+                with ctx.timed(f"variant_{v}"):
+                    label, v_spec = f"nets {name} {v}", train_spec(cfg, problem, v)
+                    v_counts[v] = sample_sgd(cfg, problem, v_spec, cfg.variant_runs, ctx, label, r)
+            if ctx.sampling_only:  # a slice of a batch run (occam run --chunks): sampling only
+                continue
             with ctx.timed(f"{name}_bayes"):
                 K = problem.kernel()
                 comp = compare_counts(counts, K, problem, cfg.max_pb_functions, cfg.min_hits)
             rep: dict[str, Any] = {"main": summarise(comp, counts, K, problem)}
             # 5. controls: the posterior of a mismatched problem, nets trained on noise
             with ctx.timed(f"{name}_controls"):
-                noise = shuffled_labels(problem, ctx.rng(f"shuffle {name}", r))
                 wrong = compare_counts(counts, K, noise, cfg.max_pb_functions, cfg.min_hits)
-                n_ctl = min(cfg.control_runs, n_runs)
-                ctl = sample_sgd(cfg, noise, spec, n_ctl, ctx, f"nets {name} shuffled", r)
                 ctl_comp = compare_counts(ctl, K, noise, cfg.max_pb_functions, cfg.min_hits)
             rep["mismatched_pb"] = summarise(wrong, counts, K, noise)
             rep["shuffled_nets"] = summarise(ctl_comp, ctl, K, noise)
@@ -93,21 +103,20 @@ def run(cfg: SgdBayesConfig, ctx: RunContext) -> StudyResult:
                 metrics["boolean_exact_sampling"] = check.metrics
                 ctx.save_figure(figures.boolean_direct(comp, check), "boolean_sgd_sampling_ep")
             # the paper's second-order effects: optimisers, batch size, lr, overtraining
-            if name == variants_on and r < cfg.variant_replicates:
-                for v in variants:
-                    with ctx.timed(f"variant_{v}"):
-                        label, v_spec = f"nets {name} {v}", train_spec(cfg, problem, v)
-                        v_counts = sample_sgd(cfg, problem, v_spec, cfg.variant_runs, ctx, label, r)
-                        v_comp = compare_counts(
-                            v_counts, K, problem, cfg.max_pb_functions, cfg.min_hits
-                        )
-                    rep[v] = summarise(v_comp, v_counts, K, problem)
+            for v, vc in v_counts.items():
+                with ctx.timed(f"variant_{v}"):
+                    v_comp = compare_counts(vc, K, problem, cfg.max_pb_functions, cfg.min_hits)
+                rep[v] = summarise(v_comp, vc, K, problem)
             reps.append(rep)
             for setting, summary in rep.items():
                 tables["datasets"].append(
                     {"dataset": name, "replicate": r, "setting": setting, **summary}
                 )
         metrics["datasets"][name] = {"description": problem.description, "replicates": reps}
+    if ctx.sampling_only:  # a slice: the width sweep's sampling jobs too, then nothing else
+        if cfg.run_double_descent:
+            width_sweep(cfg, ctx)
+        return StudyResult(metrics={}, claims=[])
     if variants and variants_on is None:
         metrics["variants_skipped"] = "the only dataset is IMDb: --set imdb_variants=true to run"
     elif variants and variants_on is not None:
@@ -254,4 +263,5 @@ STUDY = Study(
     profiles=PROFILES,
     claims=CLAIMS,
     run=run,
+    chunked=True,
 )
