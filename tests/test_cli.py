@@ -335,3 +335,100 @@ def test_a_bug_is_one_line_exit_1_with_the_traceback_in_a_file(tmp_path):
     assert "Traceback" in log.read_text() and "interrupted on purpose" in log.read_text()
     log.unlink()
     assert not out.exists() and leftovers(tmp_path) == []
+
+
+# ------------------------------------------------- batch runs: slices, merge, Ray's errors
+SMOKE = ["sgd-bayes", "--profile", "smoke", "--quiet", "--threads", "1"]
+
+
+def test_slices_as_separate_processes_merge_to_the_results_of_one_run(tmp_path):
+    """sgd-bayes smoke with 50 nets per chunk: 6 sampling jobs of 2 or 4 chunks. Slice 0:1
+    (here, in-process); a merge then names what is missing (one line, exit 2, no results);
+    slices 1:2 and 2:9 run at the same time as two processes on the same --out; the merge
+    then writes metrics, claims and the function-count table byte-identical to one plain run."""
+    src = Path(__file__).resolve().parents[1] / "src"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")]),
+    }
+    out = tmp_path / "batch"
+    args = ["run", *SMOKE, "--set", "nets_per_chunk=50", "--out", str(out)]
+    first = invoke(*args, "--chunks", "0:1")
+    assert first.exit_code == 0, first.output
+    line = " ".join(first.output.split())
+    assert line.startswith("slice 0:1 done (6 chunks computed in 6 sampling jobs of 2 to 4 ")
+    assert line.endswith(f"when all slices are done: occam merge {out}")
+    early = invoke("merge", str(out), "--quiet")
+    assert early.exit_code == 2
+    assert "10 of 16 chunks are missing, in 6 of 6 sampling jobs" in error_line(early)
+    assert not out.exists()
+    cmd = [sys.executable, "-m", "occam", *args]
+    procs = [
+        subprocess.Popen([*cmd, "--chunks", span], env=env, stdout=subprocess.PIPE, text=True)
+        for span in ("1:2", "2:9")
+    ]
+    lines = [p.communicate(timeout=300)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], lines
+    assert not out.exists()
+    merged = invoke("merge", str(out), "--quiet")
+    assert merged.exit_code == 0, merged.output
+    assert "merged from its slices" in merged.output
+    plain = invoke("run", *SMOKE, "--set", "nets_per_chunk=50", "--out", str(tmp_path / "one"))
+    assert plain.exit_code == 0, plain.output
+    for name in ("metrics.json", "claims.json", "tables/functions_digits.csv"):
+        assert (out / name).read_bytes() == (tmp_path / "one" / name).read_bytes(), name
+    assert leftovers(tmp_path) == ["batch", "one"]  # the checkpoints are gone
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["run", "toy", "--chunks", "0:4"], "--chunks: toy does not sample in chunks"),
+        (["run", "toy", "--executor", "ray"], "--executor: toy runs no sampling jobs"),
+        (["run", "sgd-bayes", "--chunks", "4:2"], "--chunks 4:2: expected I:J with 0 <= I < J"),
+        (["run", "sgd-bayes", "--chunks", "x"], "--chunks x: expected I:J"),
+        (["run", "sgd-bayes", "--chunks", "0:2", "--fresh"], "--chunks with --fresh"),
+        (["run", "sgd-bayes", "--executor", "gpu"], "--set executor=gpu: expected one of"),
+    ],
+)
+def test_bad_batch_options_are_one_line_exit_2(toy_registry, monkeypatch, tmp_path, args, fragment):
+    from occam import studies
+
+    monkeypatch.setattr(
+        studies, "STUDY_MODULES", {"toy": "toy_study", "sgd-bayes": "occam.sgd_bayes.study"}
+    )
+    out = tmp_path / "res"
+    result = invoke(*args, "--profile", "smoke", "--out", str(out), "--quiet")
+    assert result.exit_code == 2, result.output
+    assert fragment in error_line(result)
+    assert leftovers(tmp_path) == []
+
+
+def test_merge_without_slices_is_one_line_exit_2(tmp_path):
+    result = invoke("merge", str(tmp_path / "res"))
+    assert result.exit_code == 2
+    assert "no slices to merge" in error_line(result)
+
+
+def test_missing_or_unreachable_ray_is_one_line_exit_2(tmp_path, monkeypatch):
+    """Checked before any work: no Ray installed, or nothing at --ray-address (answered at
+    once, not after Ray's own tens of seconds of retries)."""
+    import socket
+    import time
+
+    with socket.socket() as s:  # a port that nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "res"
+    t0 = time.monotonic()
+    result = invoke(
+        "run", *SMOKE, "--executor", "ray", "--ray-address", f"127.0.0.1:{port}", "--out", str(out)
+    )
+    assert result.exit_code == 2
+    assert f"--ray-address 127.0.0.1:{port}: no Ray cluster answers there" in error_line(result)
+    assert time.monotonic() - t0 < 10
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    result = invoke("run", *SMOKE, "--executor", "ray", "--out", str(out))
+    assert result.exit_code == 2
+    assert error_line(result) == ("error: --executor ray needs Ray: pip install 'occam-lab[ray]'")
+    assert leftovers(tmp_path) == []

@@ -69,8 +69,13 @@ DataDirOpt = Annotated[
 
 
 def fail(message: str) -> typer.Exit:
-    """Print ``error: message`` on stderr and return the exit (code 2) to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print ``error: message`` on stderr and return the exit (code 2) to raise.
+
+    The message is printed as it is (brackets in it, as in ``occam-lab[ray]``, are text, not
+    Rich markup)."""
+    from rich.markup import escape
+
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
 
 

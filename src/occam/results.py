@@ -273,7 +273,8 @@ def _check_complete(
     n_missing = sum(len(j.missing) for j in short)
     n_total = sum(j.n_chunks for j in jobs)
     first = short[0]
-    more = f"; and {len(short) - 1} more jobs" if len(short) > 1 else ""
+    n_more = len(short) - 1
+    more = f"; and {n_more} more job{'s' if n_more > 1 else ''}" if n_more else ""
     raise MissingChunks(
         f"{n_missing} of {n_total} chunks are missing, in {len(short)} of {len(jobs)} "
         f"sampling jobs ({first.name}: chunks {chunk_ranges(first.missing)} of "

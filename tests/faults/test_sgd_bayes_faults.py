@@ -49,13 +49,15 @@ def results(out: Path) -> dict[str, bytes]:
 
 
 def checkpoints(out: Path) -> dict[str, int]:
-    """Chunks done in each checkpoint file of the run at ``out`` (none when there is none)."""
+    """Chunks done in each sampling job's checkpoint folder of the run at ``out`` (a file per
+    finished chunk; none when there is none)."""
     folder = out.parent / f".{out.name}.checkpoints"
     if not folder.is_dir():
         return {}
     return {
-        p.name: len(json.loads(p.read_text())["done"])
-        for p in sorted(folder.glob("*.json"))  # temporary files end in .tmp-PID
+        p.name: len(list(p.glob("chunk-*.json")))  # temporary files end in .tmp-PID-*
+        for p in sorted(folder.iterdir())
+        if p.is_dir()
     }
 
 
@@ -176,7 +178,7 @@ def test_a_truncated_checkpoint_is_one_line_naming_it_and_fresh_recovers(referen
     out = tmp_path / "res"
     proc, kept = interrupt_when_sampling(out, signal.SIGKILL)
     name = next(n for n, done in kept.items() if done)
-    path = out.parent / f".{out.name}.checkpoints" / name
+    path = next((out.parent / f".{out.name}.checkpoints" / name).glob("chunk-*.json"))
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     rerun = subprocess.run(cmd(out), env=ENV, capture_output=True, text=True)
     assert rerun.returncode == 2
@@ -190,11 +192,11 @@ def test_a_truncated_checkpoint_is_one_line_naming_it_and_fresh_recovers(referen
 
 class _FullDisk:
     """Stands in for the sampler's ``json``: save number ``fail_at`` writes a few bytes of the
-    temporary file, then fails with ENOSPC; it remembers the checkpoint as it was then."""
+    temporary file, then fails with ENOSPC; it remembers the file as it was then (None: none)."""
 
     def __init__(self, fail_at: int) -> None:
         self.fail_at, self.saves = fail_at, 0
-        self.before: tuple[Path, bytes] | None = None
+        self.before: tuple[Path, bytes | None] | None = None
         self.loads, self.dumps = json.loads, json.dumps
 
     def dump(self, obj: Any, fh: Any, **kw: Any) -> None:
@@ -204,7 +206,7 @@ class _FullDisk:
             return
         tmp = Path(fh.name)
         target = tmp.with_name(tmp.name.rsplit(".tmp-", 1)[0])
-        self.before = (target, target.read_bytes())
+        self.before = (target, target.read_bytes() if target.exists() else None)
         fh.write(json.dumps(obj, **kw)[:40])
         raise OSError(errno.ENOSPC, "No space left on device")
 
@@ -215,7 +217,7 @@ def test_a_full_disk_while_checkpointing_keeps_the_last_checkpoint(
     import occam.executors.sampler as sampler
 
     out = tmp_path / "res"
-    full = _FullDisk(fail_at=3)
+    full = _FullDisk(fail_at=3)  # the first job's job.json, chunk 0, then chunk 1 fails
     monkeypatch.setattr(sampler, "json", full)
     runner = CliRunner()
     result = runner.invoke(app, [*ARGS, "--out", str(out)])
@@ -224,8 +226,10 @@ def test_a_full_disk_while_checkpointing_keeps_the_last_checkpoint(
     path, before = full.before
     line = one_line(result.output)
     assert "disk full" in line and path.name in line
-    assert path.read_bytes() == before  # the previous checkpoint is intact...
-    assert len(json.loads(before)["done"]) == 2
+    assert path.name == "chunk-000001.json" and before is None
+    assert not path.exists()  # no half-written chunk...
+    saved = sorted(p.name for p in path.parent.iterdir())
+    assert saved == ["chunk-000000.json", "job.json"]  # ...the chunk before it is intact...
     assert not list(path.parent.glob("*.tmp-*"))  # ...and no temporary file is left
     assert debris(tmp_path) == [".res.checkpoints"]
     monkeypatch.setattr(sampler, "json", json)

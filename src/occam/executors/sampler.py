@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 import uuid
 from collections import Counter
 from collections.abc import Callable, Generator, Iterator
@@ -414,7 +415,10 @@ def _ray_chunks(
 
 
 def _call_chunk(fn: ChunkFn, chunk: int, seed: int) -> dict[str, Any]:
-    import torch
-
-    torch.set_num_threads(1)  # one thread per task, one task per core
+    """In a worker: one torch thread per task, one task per core. Torch is loaded by then
+    when ``fn`` holds tensors (unpickling it imports torch); a task that needs no torch is
+    not made to import it (seconds per fresh worker)."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
     return fn(chunk, seed).to_dict()
