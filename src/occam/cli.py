@@ -522,6 +522,8 @@ def merge(
             f"STUDY --chunks I:J --out {out}"
         )
     study, config, profile, seed = _from_saved(run_file, None, None, None, None, "merge")
+    if not study.chunked:
+        raise fail(f"merge {run_file}: {study.name} does not sample in chunks")
     dev = _device(device)
     t0 = time.perf_counter()
     result = _run_one(study, config, profile, seed, out, dev, quiet, threads, wait=wait, merge=True)
