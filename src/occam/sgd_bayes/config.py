@@ -84,8 +84,11 @@ class SgdBayesConfig(Config):
     )
     sigma_w: float = knob(1.41, "weight scale: W ~ N(0, sigma_w^2 / fan_in)", check=positive)
     sigma_b: float = knob(0.1, "bias scale: b ~ N(0, sigma_b^2)", check=non_negative)
-    binarization: Literal["threshold", "oddeven"] = knob(
-        "threshold", "image labels: 0-4 vs 5-9 (threshold) or even vs odd"
+    binarization: str = knob(
+        "threshold",
+        "image labels: 0-4 vs 5-9 (threshold) or even vs odd (oddeven); both "
+        "('threshold,oddeven') runs each image dataset twice on the same draws of S",
+        check=_names_from(("threshold", "oddeven"), allow_empty=False),
     )
     pool: int = knob(
         7,

@@ -29,6 +29,7 @@ Every claim is judged in :func:`judge`, over the replicates, beside its control.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -61,39 +62,48 @@ from occam.study import RunContext, Study, StudyResult
 
 
 def run(cfg: SgdBayesConfig, ctx: RunContext) -> StudyResult:
-    datasets, variants = names(cfg.dataset), names(cfg.variants)
+    variants = names(cfg.variants)
+    # one setting per dataset, and per label binarisation for the image datasets: "mnist"
+    # (the first binarisation), "mnist:oddeven" (a further one; the same draws of S)
+    bins = names(cfg.binarization)
+    runs = [
+        (name if b == bins[0] else f"{name}:{b}", name, dataclasses.replace(cfg, binarization=b))
+        for name in names(cfg.dataset)
+        for b in (bins if name in ("mnist", "fashion-mnist") else bins[:1])
+    ]
+    datasets = [label for label, _, _ in runs]
     variants_on = next((d for d in datasets if d != "imdb" or cfg.imdb_variants), None)
     metrics: dict[str, Any] = {"replicates": cfg.replicates, "datasets": {}}
     if "imdb" in datasets:
         metrics["imdb_max_len"], metrics["imdb_n_train"] = cfg.imdb_max_len, cfg.imdb_n_train
     tables: dict[str, list[dict[str, Any]]] = {"datasets": []}
-    for name in datasets:
+    for label, name, cfg_b in runs:
         reps: list[dict[str, Any]] = []
-        for r in ctx.progress(range(cfg.replicates), f"{name}: draws of S", cfg.replicates):
+        for r in ctx.progress(range(cfg.replicates), f"{label}: draws of S", cfg.replicates):
             # 1. S and E (draw r); 2. P_SGD; 3. P_B by NNGP + EP; 4. compare
             s_seed = ctx.seed_for(f"S {name}", r)
-            problem = problem_for(cfg, name, s_seed)
+            problem = problem_for(cfg_b, name, s_seed)
             n_runs = cfg.imdb_runs if name == "imdb" else cfg.n_runs
             spec = train_spec(cfg, problem, None)
-            with ctx.timed(f"{name}_sgd"):
-                counts = sample_sgd(cfg, problem, spec, n_runs, ctx, f"nets {name}", r)
-            with ctx.timed(f"{name}_bayes"):
+            with ctx.timed(f"{label}_sgd"):
+                counts = sample_sgd(cfg, problem, spec, n_runs, ctx, f"nets {label}", r)
+            with ctx.timed(f"{label}_bayes"):
                 K = problem.kernel()
                 comp = compare_counts(counts, K, problem, cfg.max_pb_functions, cfg.min_hits)
             rep: dict[str, Any] = {"main": summarise(comp, counts, K, problem)}
             # 5. controls: the posterior of a mismatched problem, nets trained on noise
-            with ctx.timed(f"{name}_controls"):
-                noise = shuffled_labels(problem, ctx.rng(f"shuffle {name}", r))
+            with ctx.timed(f"{label}_controls"):
+                noise = shuffled_labels(problem, ctx.rng(f"shuffle {label}", r))
                 wrong = compare_counts(counts, K, noise, cfg.max_pb_functions, cfg.min_hits)
                 n_ctl = min(cfg.control_runs, n_runs)
-                ctl = sample_sgd(cfg, noise, spec, n_ctl, ctx, f"nets {name} shuffled", r)
+                ctl = sample_sgd(cfg, noise, spec, n_ctl, ctx, f"nets {label} shuffled", r)
                 ctl_comp = compare_counts(ctl, K, noise, cfg.max_pb_functions, cfg.min_hits)
             rep["mismatched_pb"] = summarise(wrong, counts, K, noise)
             rep["shuffled_nets"] = summarise(ctl_comp, ctl, K, noise)
             if r == 0:
                 fig = figures.psgd_vs_pb(comp, problem.description)
-                ctx.save_figure(fig, f"psgd_vs_pb_{name}")
-                tables[f"functions_{name}"] = function_table(counts, comp)
+                ctx.save_figure(fig, f"psgd_vs_pb_{label.replace(':', '_')}")
+                tables[f"functions_{label.replace(':', '_')}"] = function_table(counts, comp)
             if name == "boolean" and r == 0 and cfg.boolean_prior_samples > 0:
                 with ctx.timed("boolean_direct_sampling"):
                     prior_seed = ctx.seed_for("boolean prior")
@@ -103,10 +113,10 @@ def run(cfg: SgdBayesConfig, ctx: RunContext) -> StudyResult:
                 metrics["boolean_exact_sampling"] = check.metrics
                 ctx.save_figure(figures.boolean_direct(comp, check), "boolean_sgd_sampling_ep")
             # the paper's second-order effects: optimisers, batch size, lr, overtraining
-            if name == variants_on and r < cfg.variant_replicates:
+            if label == variants_on and r < cfg.variant_replicates:
                 for v in variants:
                     with ctx.timed(f"variant_{v}"):
-                        label, v_spec = f"nets {name} {v}", train_spec(cfg, problem, v)
+                        label, v_spec = f"nets {label} {v}", train_spec(cfg, problem, v)
                         v_counts = sample_sgd(cfg, problem, v_spec, cfg.variant_runs, ctx, label, r)
                         v_comp = compare_counts(
                             v_counts, K, problem, cfg.max_pb_functions, cfg.min_hits
@@ -116,14 +126,14 @@ def run(cfg: SgdBayesConfig, ctx: RunContext) -> StudyResult:
             for setting, summary in rep.items():
                 if summary["fraction_unfitted"] > 0.01:
                     ctx.log.warning(
-                        f"{name} draw {r} {setting}: {summary['fraction_unfitted']:.1%} of the "
+                        f"{label} draw {r} {setting}: {summary['fraction_unfitted']:.1%} of the "
                         f"nets did not fit S within max_epochs (left out of P_SGD)"
                     )
             for setting, summary in rep.items():
                 tables["datasets"].append(
-                    {"dataset": name, "replicate": r, "setting": setting, **summary}
+                    {"dataset": label, "replicate": r, "setting": setting, **summary}
                 )
-        metrics["datasets"][name] = {"description": problem.description, "replicates": reps}
+        metrics["datasets"][label] = {"description": problem.description, "replicates": reps}
     if variants and variants_on is None:
         metrics["variants_skipped"] = "the only dataset is IMDb: --set imdb_variants=true to run"
     elif variants and variants_on is not None:
