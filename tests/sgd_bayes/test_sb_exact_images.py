@@ -187,6 +187,14 @@ def test_bad_exact_knobs_are_config_errors(key, value):
         STUDY.config("quick", {key: value})
 
 
+def test_sizes_beyond_the_data_fail_before_any_work():
+    """|S| = 10,000 digits (the full profile's |S|) cannot come from 1,797 images."""
+    with pytest.raises(ConfigError, match="1797"):
+        STUDY.config("full", {"dataset": "digits"})
+    with pytest.raises(ConfigError, match="1797"):
+        STUDY.config("full", {"dd_problem": "digits"})
+
+
 def test_exact_section_small_run_metrics_claims_and_controls(tmp_path, monkeypatch):
     """The exact section end to end at a small size (7x7 MNIST, FCN, |S| = 8, 3 draws).
 

@@ -280,6 +280,15 @@ class SgdBayesConfig(Config):
                     f"n_train={self.n_train}, n_test={self.n_test}: {d} has {n_train_split} "
                     f"training and {n_test_split} test images"
                 )
+        if (
+            self.run_double_descent
+            and self.dd_problem == "digits"
+            and self.n_train + self.dd_n_test > SIZES["digits"][0]
+        ):
+            raise ConfigError(
+                f"n_train + dd_n_test = {self.n_train + self.dd_n_test}: the digits width "
+                f"sweep draws S and E from only {SIZES['digits'][0]} images"
+            )
         if self.run_exact:
             for n in (self.exact_n_train, *self.sweep_n_train):
                 if n > SIZES["mnist"][0]:
