@@ -116,8 +116,10 @@ def run(cfg: SgdBayesConfig, ctx: RunContext) -> StudyResult:
             if label == variants_on and r < cfg.variant_replicates:
                 for v in variants:
                     with ctx.timed(f"variant_{v}"):
-                        label, v_spec = f"nets {label} {v}", train_spec(cfg, problem, v)
-                        v_counts = sample_sgd(cfg, problem, v_spec, cfg.variant_runs, ctx, label, r)
+                        v_label, v_spec = f"nets {label} {v}", train_spec(cfg, problem, v)
+                        v_counts = sample_sgd(
+                            cfg, problem, v_spec, cfg.variant_runs, ctx, v_label, r
+                        )
                         v_comp = compare_counts(
                             v_counts, K, problem, cfg.max_pb_functions, cfg.min_hits
                         )
