@@ -202,3 +202,31 @@ def test_double_descent_rows_with_exact_finite_width_pb(tmp_path):
     assert 0.0 < rows[2]["gp_test_error"] < 0.6
     fig = figures.double_descent(rows, "boolean", 6, 1)
     assert len(fig.axes) == 2  # the error axis and the fitted-fraction twin
+
+
+def test_both_binarisations_run_on_the_same_draws_of_s(tmp_path, monkeypatch):
+    """--set binarization=threshold,oddeven: each image dataset runs under both label sets
+    ("mnist", "mnist:oddeven"), on the same images of S, each with its own claims."""
+    from conftest import SHARED_DATA
+
+    if not (SHARED_DATA / "mnist").is_dir():
+        pytest.skip("MNIST is not in OCCAM_DATA_DIR")
+    monkeypatch.setenv("OCCAM_DATA_DIR", str(SHARED_DATA))
+    cfg = STUDY.config(
+        "smoke",
+        {
+            "dataset": "mnist",
+            "binarization": "threshold,oddeven",
+            "n_runs": "60",
+            "control_runs": "30",
+            "variants": "",
+            "max_pb_functions": "20",
+        },
+    )
+    res = STUDY.run(cfg, RunContext(out=tmp_path, seed=0, device=torch.device("cpu"), quiet=True))
+    assert set(res.metrics["datasets"]) == {"mnist", "mnist:oddeven"}
+    descs = [res.metrics["datasets"][k]["description"] for k in ("mnist", "mnist:oddeven")]
+    assert "threshold labels" in descs[0] and "oddeven labels" in descs[1]
+    ids = {c.spec.id for c in res.claims}
+    assert "sb.a_correlation[mnist]" in ids and "sb.a_correlation[mnist:oddeven]" in ids
+    assert (tmp_path / "figures" / "psgd_vs_pb_mnist_oddeven.png").exists()

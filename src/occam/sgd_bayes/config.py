@@ -34,7 +34,7 @@ SIZES = {"digits": (1797, 0), "mnist": (60000, 10000), "fashion-mnist": (60000, 
 # (§6: optimisers, batch size, learning rate; overtraining uses ``overtrain_epochs``).
 VARIANTS: dict[str, dict[str, Any]] = {
     "adam": {"optimizer": "adam", "lr": 3e-3},
-    "adagrad": {"optimizer": "adagrad", "lr": 0.05},
+    "adagrad": {"optimizer": "adagrad", "lr": 0.01},  # Keras' default
     "adadelta": {"optimizer": "adadelta", "lr": 1.0},
     "rmsprop": {"optimizer": "rmsprop", "lr": 1e-3},
     "batch_small": {"batch_size": 32},
@@ -48,6 +48,13 @@ OPTIMISER_VARIANTS = ("adam", "adagrad", "rmsprop")
 def names(csv: str) -> list[str]:
     """The names in a comma-separated list (blanks dropped)."""
     return [x.strip() for x in csv.split(",") if x.strip()]
+
+
+def _exact_pairs(v: str) -> bool:
+    pairs = [p.split(":") for p in names(v)]
+    return all(
+        len(p) == 2 and p[0] in ("mnist", "fashion-mnist") and p[1] in ("fcn", "cnn") for p in pairs
+    )
 
 
 def _names_from(choices: tuple[str, ...] | list[str], allow_empty: bool) -> Check:
@@ -77,8 +84,11 @@ class SgdBayesConfig(Config):
     )
     sigma_w: float = knob(1.41, "weight scale: W ~ N(0, sigma_w^2 / fan_in)", check=positive)
     sigma_b: float = knob(0.1, "bias scale: b ~ N(0, sigma_b^2)", check=non_negative)
-    binarization: Literal["threshold", "oddeven"] = knob(
-        "threshold", "image labels: 0-4 vs 5-9 (threshold) or even vs odd"
+    binarization: str = knob(
+        "threshold",
+        "image labels: 0-4 vs 5-9 (threshold) or even vs odd (oddeven); both "
+        "('threshold,oddeven') runs each image dataset twice on the same draws of S",
+        check=_names_from(("threshold", "oddeven"), allow_empty=False),
     )
     pool: int = knob(
         7,
@@ -188,6 +198,61 @@ class SgdBayesConfig(Config):
     # The variants run on the first dataset; on IMDb they take ~15 min on 2 CPU cores (Keras'
     # default learning rates need 45-175 epochs to fit), so only when asked.
     imdb_variants: bool = knob(False, "run the variants when IMDb is the first dataset")
+    # Exact ground truth on real images (beyond the paper's EP; the paper's question at a size
+    # where P_B is reachable by rejection sampling of the finite nets' prior).
+    run_exact: bool = knob(True, "run the exact section and the |S| sweep")
+    exact_problems: str = knob(
+        "mnist:fcn,fashion-mnist:fcn,fashion-mnist:cnn",
+        "dataset:arch pairs of the exact section ('' for none)",
+        check=Check(
+            "dataset:arch pairs, dataset mnist or fashion-mnist, arch fcn or cnn", _exact_pairs
+        ),
+    )
+    exact_binarizations: str = knob(
+        "threshold,oddeven",
+        "label binarisations of the exact section (0-4 vs 5-9, even vs odd)",
+        check=_names_from(("threshold", "oddeven"), allow_empty=False),
+    )
+    exact_pool: int = knob(
+        7, "images pooled to this size in the exact section", check=one_of(4, 7, 14)
+    )
+    exact_widths: tuple[int, ...] = knob(
+        (32, 32),
+        "FCN widths (their number: CNN layers) in the exact section",
+        check=non_empty(positive),
+    )
+    exact_cnn_channels: int = knob(16, "CNN channels in the exact section", check=positive)
+    exact_n_train: int = knob(
+        8, "|S| of the exact section (rejection: ~e^-|S| acceptance)", check=between(1, 16)
+    )
+    exact_n_test: int = knob(
+        8,
+        "|E| of the exact section and sweep (EP scores all 2^|E| functions)",
+        check=between(1, 12),
+    )
+    exact_replicates: int = knob(5, "draws of S in the exact section", check=positive)
+    exact_prior_nets: int = knob(1_000_000, "random FCNs drawn for rejection", check=positive)
+    exact_cnn_prior_nets: int = knob(300_000, "random CNNs drawn for rejection", check=positive)
+    exact_nets_per_chunk: int = knob(
+        100_000, "prior nets per chunk (checkpoint unit)", check=positive
+    )
+    exact_sgd_runs: int = knob(
+        1000, "SGD runs per exact problem (draw, binarisation)", check=positive
+    )
+    exact_bootstrap: int = knob(200, "bootstrap resamples per exact problem", check=non_negative)
+    exact_overtrain: bool = knob(
+        True, "also train on overtrain_epochs past the fit (FCN, first binarisation)"
+    )
+    exact_margin_runs: int = knob(
+        300, "FCN nets per exact problem whose margins are read (0: skip)", check=non_negative
+    )
+    sweep_n_train: tuple[int, ...] = knob(
+        (8, 32, 100),
+        "|S| of the sweep (MNIST, FCN; () to skip)",
+        check=Check("positive sizes", lambda v: all(x > 0 for x in v)),
+    )
+    sweep_replicates: int = knob(3, "draws of S per |S| in the sweep", check=positive)
+    sweep_runs: int = knob(1000, "SGD runs per |S| and draw in the sweep", check=positive)
     executor: Literal["local", "processes", "ray"] = knob(
         "processes", "where chunks run: in-process, a process pool or Ray"
     )
@@ -215,6 +280,24 @@ class SgdBayesConfig(Config):
                     f"n_train={self.n_train}, n_test={self.n_test}: {d} has {n_train_split} "
                     f"training and {n_test_split} test images"
                 )
+        if (
+            self.run_double_descent
+            and self.dd_problem == "digits"
+            and self.n_train + self.dd_n_test > SIZES["digits"][0]
+        ):
+            raise ConfigError(
+                f"n_train + dd_n_test = {self.n_train + self.dd_n_test}: the digits width "
+                f"sweep draws S and E from only {SIZES['digits'][0]} images"
+            )
+        if self.run_exact:
+            for n in (self.exact_n_train, *self.sweep_n_train):
+                if n > SIZES["mnist"][0]:
+                    raise ConfigError(f"sweep_n_train: {n} > the 60,000 training images")
+            if self.sweep_n_train and self.sweep_replicates > self.exact_replicates:
+                raise ConfigError(
+                    f"sweep_replicates={self.sweep_replicates}: at most "
+                    f"exact_replicates={self.exact_replicates}"
+                )
         if self.boolean_n_train + self.boolean_n_test > 128:
             raise ConfigError(
                 f"boolean_n_train + boolean_n_test = "
@@ -241,6 +324,7 @@ SMOKE = SgdBayesConfig(
     max_pb_functions=40,
     min_hits=3,
     run_double_descent=False,
+    run_exact=False,
     executor="local",
 )
 QUICK = SgdBayesConfig()
@@ -280,6 +364,17 @@ FULL = SgdBayesConfig(
     boolean_n_train=32,
     boolean_n_test=0,
     boolean_prior_samples=1_000_000_000,
+    boolean_lr=0.01,  # the paper's (Appendix A)
+    exact_problems="mnist:fcn,mnist:cnn,fashion-mnist:fcn,fashion-mnist:cnn",
+    exact_replicates=10,
+    exact_prior_nets=20_000_000,
+    exact_cnn_prior_nets=5_000_000,
+    exact_sgd_runs=10_000,
+    exact_bootstrap=1000,
+    exact_margin_runs=2000,
+    sweep_n_train=(8, 32, 100, 300, 1000),
+    sweep_replicates=5,
+    sweep_runs=10_000,
     executor="ray",
 )
 
@@ -361,7 +456,57 @@ D_OPT = ClaimSpec(
     ),
     replicate=REPLICATE,
 )
-CLAIMS = (A_CORR, B_TOP, B_MASS, C_ERR, D_OPT)
+# The exact section: P_B by rejection sampling of the finite nets (|S| = exact_n_train).
+SHUFFLED_EXACT = Control(
+    name="exact P_B of S with shuffled labels",
+    description="The same SGD functions scored by the exact posterior (the same prior draws, "
+    "accepted on S with its labels permuted): the finite net's prior with the wrong S. "
+    "Agreement that survives here comes from the prior alone.",
+)
+E_EP = ClaimSpec(
+    id="sb.e_ep_exact",
+    statement="NNGP + EP gives the finite network's exact P_B(f|S) on real images: Pearson "
+    "of log P_B by rejection sampling and by EP, over functions with >= min_hits accepted "
+    "draws. Threshold 0.9: 'near the diagonal' for an approximation the paper relies on.",
+    source="Mingard et al. 2021, §3 and Appendix (P_B by NNGP + EP stands for the finite net)",
+    comparator=">=",
+    threshold=0.9,
+    paper_value="EP accurate (checked there on Boolean data)",
+    control=Control(
+        name="EP given S with shuffled labels",
+        description="EP's P_B for S with its labels permuted, scored against the exact "
+        "posterior of the true labels: a correct-looking posterior for the wrong S.",
+    ),
+    replicate="independent draw of S, of the SGD nets and of the bootstrap",
+)
+E_SGD = ClaimSpec(
+    id="sb.e_sgd_exact",
+    statement="log P_SGD(f|S) and the finite net's exact log P_B(f|S) (rejection sampling; "
+    "half a draw added to each count) correlate: Pearson over SGD's functions with >= "
+    "min_hits hits, the same test as sb.a_correlation.",
+    source="Mingard et al. 2021, abstract and Figs. 1-4",
+    comparator=">=",
+    threshold=0.5,
+    paper_value="near the diagonal over decades",
+    control=SHUFFLED_EXACT,
+    replicate="independent draw of S and of the SGD nets",
+)
+S_SWEEP = ClaimSpec(
+    id="sb.s_agreement_grows",
+    statement="Agreement grows with the training set: Pearson(log P_SGD, log P_B by EP over "
+    "all labellings of E) at the largest |S| of the sweep minus at the smallest, per draw.",
+    source="Mingard et al. 2021, §5 (implied: the agreement is reported to hold at larger |S|)",
+    comparator=">",
+    threshold=0.0,
+    paper_value="improves with |S| (implied)",
+    control=Control(
+        name="P_B of S with shuffled labels",
+        description="The same difference with EP's posterior given S with its labels "
+        "permuted: a posterior that moves away from SGD's as |S| grows.",
+    ),
+    replicate="independent draw of S (nested sizes) and of the SGD nets",
+)
+CLAIMS = (A_CORR, B_TOP, B_MASS, C_ERR, D_OPT, E_EP, E_SGD, S_SWEEP)
 
 
 PROFILES = {"smoke": SMOKE, "quick": QUICK, "full": FULL}

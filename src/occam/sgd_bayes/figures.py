@@ -149,3 +149,77 @@ def double_descent(
     ax.set_title(f"double descent? {problem}, |S| = {n_train}{noise}", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def three_way(p: dict[str, Any]) -> Figure:
+    """P_SGD, the exact P_B (rejection) and EP over the labellings of E on one exact problem:
+    log-log scatters against the exact P_B, and the margins of the accepted prior draws."""
+    from occam.sgd_bayes.prior import bin_centre
+
+    sgd, rej, log_ep = p["sgd"], p["rej"], p["log_ep"]
+    p_sgd = sgd / max(sgd.sum(), 1)
+    p_rej = rej / max(rej.sum(), 1)
+    p_ep = np.exp(log_ep - log_ep.max())
+    p_ep /= p_ep.sum()
+    fig = Figure(figsize=(15, 4.2))
+    axes = fig.subplots(1, 3)
+    floor = 0.5 / max(sgd.sum(), rej.sum(), 1)
+    ok = rej > 0
+    axes[0].scatter(np.log10(p_rej[ok]), np.log10(p_ep[ok]), s=12, label="EP")
+    axes[0].scatter(np.log10(p_rej[ok]), np.log10(np.maximum(p_sgd[ok], floor)), s=12, label="SGD")
+    lo = math.log10(floor)
+    axes[0].plot([lo, 0], [lo, 0], "k--", lw=1)
+    axes[0].set_xlabel("log10 P_B(f|S), exact (rejection)")
+    axes[0].set_ylabel("log10 probability (SGD: 0 hits at the floor)")
+    axes[0].set_title(p["title"], fontsize=9)
+    axes[0].legend(fontsize=7)
+    order = np.argsort(-p_rej)[:30]
+    x = np.arange(len(order))
+    axes[1].bar(x - 0.27, p_rej[order], 0.27, label="exact P_B")
+    axes[1].bar(x, p_ep[order], 0.27, label="EP")
+    axes[1].bar(x + 0.27, p_sgd[order], 0.27, label="P_SGD")
+    axes[1].set_xlabel("function, by exact P_B rank")
+    axes[1].set_ylabel("probability")
+    axes[1].legend(fontsize=7)
+    axes[1].set_title("the 30 most probable functions")
+    hist: dict[float, int] = {}
+    for (_, b), c in p["margins"].items():
+        hist[bin_centre(b)] = hist.get(bin_centre(b), 0) + c
+    if hist:
+        xs = sorted(hist)
+        axes[2].bar(xs, [hist[v] for v in xs], width=0.09)
+    axes[2].set_xlabel("log10 normalised margin on S of accepted prior draws")
+    axes[2].set_ylabel("draws")
+    axes[2].set_title("where the exact posterior's nets sit")
+    fig.tight_layout()
+    return fig
+
+
+def s_sweep(rows: list[dict[str, Any]]) -> Figure:
+    """Agreement, concentration and error against |S| (means and 95% intervals over draws)."""
+    fig = Figure(figsize=(15, 4.2))
+    axes = fig.subplots(1, 3)
+    n = np.array([r["n_train"] for r in rows], dtype=float)
+
+    def band(ax: Axes, key: str, label: str) -> None:
+        mean = np.array([r[key] for r in rows], dtype=float)
+        ci = [r.get(f"{key}_ci") or [m, m] for r, m in zip(rows, mean, strict=True)]
+        lo = mean - np.array([c[0] for c in ci])
+        hi = np.array([c[1] for c in ci]) - mean
+        ax.errorbar(n, mean, yerr=[lo, hi], marker="o", capsize=3, label=label)
+
+    band(axes[0], "pearson_log", "Pearson log P_SGD vs log P_B (EP)")
+    band(axes[0], "control_pearson_log", "same, P_B of shuffled labels")
+    band(axes[1], "tv", "TV(P_SGD, P_B)")
+    band(axes[1], "top1_ratio", "top-1 ratio P_SGD / P_B")
+    band(axes[2], "sgd_error", "SGD error on E")
+    band(axes[2], "gp_error", "GP expected error on E")
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlabel("|S|")
+        ax.legend(fontsize=7)
+    axes[0].set_title("agreement against |S|")
+    axes[1].set_title("distance and over-concentration")
+    axes[2].set_title("error")
+    fig.tight_layout()
+    return fig
