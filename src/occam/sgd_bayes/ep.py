@@ -153,23 +153,31 @@ def tri_inverse(L: Tensor) -> Tensor:
         return torch.linalg.solve_triangular(L, eye.expand_as(L), upper=False)
     from scipy.linalg.lapack import dtrtri
 
-    try:
-        from threadpoolctl import threadpool_limits
-
-        limits: Any = threadpool_limits(limits=torch.get_num_threads(), user_api="blas")
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        import contextlib
-
-        limits = contextlib.nullcontext()
     flat = L.reshape(-1, *L.shape[-2:])
     out = torch.empty_like(flat)
-    with limits:
+    with _blas_threads(torch.get_num_threads()):
         for b in range(flat.shape[0]):
             c, info = dtrtri(flat[b].numpy().T, lower=0, overwrite_c=0)  # L^T is upper, F-order
             if info != 0:
                 raise FloatingPointError(f"dtrtri failed (info={info})")
             out[b] = torch.from_numpy(c.T)
     return out.reshape(L.shape)
+
+
+_THREADPOOLS: list[Any] = []  # one threadpoolctl controller (scanning the libraries costs ms)
+
+
+def _blas_threads(n: int) -> Any:
+    """A context that runs scipy's BLAS/LAPACK on ``n`` threads (a no-op without threadpoolctl)."""
+    import contextlib
+
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return contextlib.nullcontext()
+    if not _THREADPOOLS:
+        _THREADPOOLS.append(ThreadpoolController())
+    return _THREADPOOLS[0].limit(limits=n, user_api="blas")
 
 
 def posterior(
