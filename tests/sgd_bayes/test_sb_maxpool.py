@@ -1,4 +1,4 @@
-"""The max-pool CNN kernel: channel sampling at the pooling layer, checked exactly and by wide nets."""
+"""The max-pool CNN kernel: channels sampled at the pooling layer, checked exactly and by MC."""
 
 from __future__ import annotations
 
