@@ -261,3 +261,73 @@ def test_the_comparison_records_whether_ep_converged() -> None:
         warnings.simplefilter("error")
         r, ok = watch_ep(lambda: run_ep(K, y))
     assert ok is True and r.converged is True
+
+
+# ------------------------------------------------------------------ cost per sweep, stopping
+
+
+def test_marginals_from_the_triangular_inverse_match_the_solve() -> None:
+    """posterior(marginals="inverse") gives the variances of the n-right-hand-side solve,
+    also for empty and nearly empty sites (the columns it recomputes directly)."""
+    from occam.sgd_bayes.ep import posterior, tri_inverse
+
+    K, y = _problem("relu", 300, seed=5)
+    g = torch.Generator().manual_seed(0)
+    tau = torch.rand(2, 300, generator=g, dtype=F64) * 10.0 ** torch.randint(
+        -8, 9, (2, 300), generator=g
+    )
+    tau[:, :20] = 0.0  # empty sites: tau_i var_i = 0, the cancelling case
+    nu = torch.randn(2, 300, generator=g, dtype=F64)
+    mean = torch.zeros(2, 300, dtype=F64)
+    a = posterior(K, tau, nu, mean, marginals="solve")
+    b = posterior(K, tau, nu, mean, marginals="inverse")
+    assert b.V is None
+    # the solve form K_ii - |v_i|^2 loses ~1e-16 K_ii absolute where tau_i is large
+    torch.testing.assert_close(b.var, a.var, rtol=1e-9, atol=1e-14)
+    torch.testing.assert_close(b.mu, a.mu, rtol=1e-10, atol=1e-12)
+    L = torch.linalg.cholesky(K + torch.eye(300, dtype=F64))
+    torch.testing.assert_close(tri_inverse(L) @ L, torch.eye(300, dtype=F64), atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("likelihood", ["heaviside", "probit"])
+def test_ep_with_either_marginals_gives_the_same_answer(likelihood: str) -> None:
+    K, y = _problem("relu", 300, seed=6)
+    a = run_ep(K, y, likelihood, marginals="solve")
+    b = run_ep(K, y, likelihood, marginals="inverse")
+    assert a.sweeps == b.sweeps
+    assert float(b.log_z) == pytest.approx(float(a.log_z), rel=1e-11)
+    torch.testing.assert_close(b.var, a.var, rtol=1e-8, atol=0.0)
+
+
+@pytest.mark.parametrize("kind", ["relu", "wishart"])
+def test_fast_stopping_keeps_log_z_and_marginals_and_takes_fewer_sweeps(kind: str) -> None:
+    """stop="tail" at tol 1e-7 (FAST) against the change rule at tol 1e-9: log Z within 1e-6
+    relative (the target of the fast schedule), posterior means within 0.05 sd."""
+    from occam.sgd_bayes.ep import FAST
+
+    K, y = _problem(kind, 400, seed=7)
+    old, fast = run_ep(K, y), run_ep(K, y, **FAST)
+    assert old.converged and fast.converged
+    assert float(fast.log_z) == pytest.approx(float(old.log_z), rel=1e-6)
+    assert float(((fast.mu - old.mu).abs() / old.var.sqrt()).max()) < 0.05
+    torch.testing.assert_close(fast.var, old.var, rtol=0.05, atol=0.0)
+    assert fast.sweeps < old.sweeps
+
+
+def test_fast_stopping_against_exact_orthant_probabilities() -> None:
+    from occam.sgd_bayes.ep import FAST
+
+    for kind in ("relu", "wishart"):
+        K, y = _problem(kind, 12, seed=2)
+        exact, se = orthant_log_prob(K, y, 1_000_000, seed=1)
+        fast = float(run_ep(K, y, **FAST).log_z)
+        assert fast == pytest.approx(ep_log_marginal(K, y), rel=1e-6)
+        assert abs(fast - exact) <= 0.1  # EP's own error here: 0.059 (relu), 0.009 (wishart)
+
+
+def test_new_options_are_validated() -> None:
+    K, y = _problem("wishart", 4, seed=0)
+    with pytest.raises(ValueError, match="marginals"):
+        run_ep(K, y, marginals="cholesky")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="stop"):
+        run_ep(K, y, stop="never")  # type: ignore[arg-type]

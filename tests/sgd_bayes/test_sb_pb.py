@@ -111,3 +111,21 @@ def test_log_pb_public_surface() -> None:
         log_pb(K, y, torch.ones(2, 4))
     with pytest.raises(ValueError, match="recipe"):
         log_pb(K, y, F, recipe="exact")  # type: ignore[arg-type]
+
+
+def test_both_recipes_with_the_fast_ep_schedule_stay_near_the_fixed_point() -> None:
+    """P_B with FAST (tail stop, step restore, inverse marginals at m >= 256) against a tightly
+    converged EP (tol 1e-12, mu_tol 1e-6). The joint recipe's log P_B is a difference of two
+    log Z's, each within ~1e-7 (1 + |log Z|): 1e-4 nats. The fast recipe also carries the
+    S-posterior's means, settled to mu_tol = 1e-2 sd, into the k test points: to first order
+    at most k * mu_tol nats (phi/Phi ~ 1)."""
+    from occam.sgd_bayes.ep import FAST
+
+    K, y = _problem(300, 6, seed=3)
+    g = torch.Generator().manual_seed(0)
+    F = torch.where(torch.rand(5, 6, generator=g) < 0.5, -1.0, 1.0).to(F64)
+    tight = compare_recipes(K, y, F, tol=1e-12, mu_tol=1e-6, max_sweeps=2000)
+    fast = compare_recipes(K, y, F, **FAST)
+    assert fast.log_p_train == pytest.approx(tight.log_p_train, rel=1e-6)
+    torch.testing.assert_close(fast.joint, tight.joint, atol=1e-4, rtol=0)
+    torch.testing.assert_close(fast.fast, tight.fast, atol=6 * FAST["mu_tol"], rtol=0)

@@ -42,13 +42,23 @@ def relu_expectation(K: Tensor, qa: Tensor, qb: Tensor) -> Tensor:
     ``qa`` and ``qb`` broadcast against ``K``; ``K`` is overwritten (the hot loop works in
     place). A zero variance gives zero.
     """
+    return relu_expectation_scaled(K, qa, qb, 1.0)
+
+
+def relu_expectation_scaled(K: Tensor, qa: Tensor, qb: Tensor, scale: float) -> Tensor:
+    """``scale * E[relu(u) relu(v)]`` as :func:`relu_expectation` (``K`` overwritten).
+
+    With s = sin t = sqrt(1 - rho^2), t = atan2(s, rho) is acos(rho) at half its cost
+    (float64 ``acos`` is the slowest op of the recursion), and the scale rides on one multiply.
+    """
     sa, sb = qa.sqrt(), qb.sqrt()
     inv_a = torch.where(sa > 0, 1.0 / sa, 0.0)
     inv_b = torch.where(sb > 0, 1.0 / sb, 0.0)
     rho = K.mul_(inv_a).mul_(inv_b).clamp_(-1.0, 1.0)
-    out = torch.acos(rho).neg_().add_(math.pi).mul_(rho)  # (pi - t) cos t
-    out.add_(rho.square_().neg_().add_(1.0).sqrt_())  # + sin t
-    return out.mul_(sa * _INV_2PI).mul_(sb)
+    sin_t = torch.addcmul(torch.ones_like(rho), rho, rho, value=-1.0).clamp_(min=0.0).sqrt_()
+    pi_minus_t = torch.atan2(sin_t, rho).neg_().add_(math.pi)
+    out = sin_t.addcmul_(pi_minus_t, rho)  # sin t + (pi - t) cos t
+    return out.mul_(sa * (scale * _INV_2PI)).mul_(sb)
 
 
 def _tiles(n1: int, n2: int, tile: int, symmetric: bool):
@@ -230,18 +240,34 @@ def cnn_nngp(
     va = _cnn_diag(arch, A)
     vb = va if symmetric else _cnn_diag(arch, B)
     n_layers = len(arch.channels)
-    if tile is None:  # keep the largest (tile^2, H, W[, H, W]) tensor near 2^21 doubles
-        per_pair = max(h * w for h, w in shapes) ** (2 if full else 1)
-        tile = max(1, int(math.sqrt(2**21 / per_pair)))
+    if tile is None:
+        # same-location: (tile^2, H, W) blocks near 2^18 doubles (2 MiB), so that the
+        # elementwise chain of a layer runs in cache (measured: 1.3x faster than 2^21);
+        # full: (tile^2, H, W, H, W) near 2^21 doubles
+        per_pair = max(h * w for h, w in (shapes if full else shapes[1:])) ** (2 if full else 1)
+        tile = max(1, int(math.sqrt((2**21 if full else 2**18) / per_pair)))
+
+    if not full:  # first layer as one batched matmul over locations: (L, n, C kh kw) patches
+        k0, s0 = arch.filter_sizes[0], arch.stride(0)
+        pads0 = conv_pads(shapes[0], k0, s0, arch.paddings[0])
+
+        def patches(T: Tensor) -> Tensor:
+            P = F.unfold(F.pad(T, pads0) if any(pads0) else T, k0, stride=s0)
+            return P.permute(2, 0, 1).contiguous()
+
+        PA = patches(A)
+        PB = PA if symmetric else patches(B)
+        scale0 = sw2 / (A.shape[1] * k0[0] * k0[1])
 
     def block_same(r: slice, c: slice) -> Tensor:
-        K = torch.einsum("achw,bchw->abhw", A[r], B[c]).div_(A.shape[1])
-        K = _patch_mean(K, arch, 0, shapes[0]).mul_(sw2).add_(sb2)
+        # K^1_{ab,p} = sigma_b^2 + sigma_w^2 <patch_a(p), patch_b(p)> / (C kh kw)
+        G = torch.baddbmm(PB.new_tensor(sb2), PA[:, r], PB[:, c].transpose(1, 2), alpha=scale0)
+        K = G.permute(1, 2, 0).reshape(G.shape[1], G.shape[2], *shapes[1])
         for layer in range(1, n_layers + 1):
-            E = relu_expectation(K, va[layer - 1][r, None], vb[layer - 1][None, c])
+            E = relu_expectation_scaled(K, va[layer - 1][r, None], vb[layer - 1][None, c], sw2)
             if layer == n_layers:
-                return E.mean((-2, -1)).mul_(sw2).add_(sb2)
-            K = _patch_mean(E, arch, layer, shapes[layer]).mul_(sw2).add_(sb2)
+                return E.mean((-2, -1)).add_(sb2)
+            K = _patch_mean(E, arch, layer, shapes[layer]).add_(sb2)
         raise AssertionError("unreachable")
 
     def block_full(r: slice, c: slice) -> Tensor:
