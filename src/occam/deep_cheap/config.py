@@ -135,6 +135,39 @@ class DeepCheapConfig(Config):
     ham_dims: int = knob(2, "input dimensions", check=between(1, 16))
     ham_train: int = knob(2000, "training samples", check=at_least(10))
     ham_test: int = knob(20000, "held-out samples", check=positive)
+    # (5) open question: do trained nets compute products with gates? (probe.py)
+    probe_depths: tuple[int, ...] = knob(
+        (1, 2), "hidden layers of the probed nets", check=non_empty(between(1, 8))
+    )
+    probe_widths: tuple[int, ...] = knob(
+        (4, 16),
+        "widths of the probed nets (compiled control: widths >= its neurons)",
+        check=non_empty(between(4, 1024)),
+    )
+    probe_steps: int = knob(1500, "Adam steps per probed net", check=positive)
+    probe_lr: float = knob(1e-2, "Adam step size (decays linearly to 0)", check=positive)
+    probe_batch: int = knob(256, "mini-batch size", check=positive)
+    probe_test: int = knob(2048, "test points for the fit and the ablations", check=at_least(16))
+    # (6) open question: functions that vanish far away (bumps.py)
+    bump_radii: tuple[float, ...] = knob(
+        (1.0, 2.0, 4.0),
+        "half-widths R of the domains [-R,R]^2",
+        check=non_empty(between(0.1, 20.0)),
+    )
+    bump_widths: tuple[int, ...] = knob(
+        (4, 16), "widths of the trained nets", check=non_empty(between(1, 1024))
+    )
+    bump_depth: int = knob(2, "hidden layers of the trained nets", check=between(1, 8))
+    bump_steps: int = knob(2000, "Adam steps per trained net", check=positive)
+    bump_lr: float = knob(1e-2, "Adam step size (decays linearly to 0)", check=positive)
+    bump_test: int = knob(4000, "test points in the domain", check=at_least(16))
+    bump_max_degree: int = knob(
+        40, "highest Taylor degree tried before giving up", check=between(2, 64)
+    )
+    # (7) binary inputs: LTR eq. 13 (bits.py)
+    bit_n: int = knob(8, "bits of the random bit-string function", check=between(1, 16))
+    bit_classes: int = knob(3, "classes y of the bit-string posterior", check=between(1, 20))
+    bit_decimals: int = knob(10, "decimal places D asked of the bit product", check=between(1, 15))
 
     def check(self) -> None:
         if self.slope_lam_min >= self.slope_lam_max:
@@ -167,6 +200,16 @@ PROFILES: dict[str, DeepCheapConfig] = {
         replicates=2,
         mono_count=3,
         mono_points=1000,
+        probe_depths=(1,),
+        probe_widths=(4,),
+        probe_steps=600,
+        probe_test=512,
+        bump_radii=(1.0, 4.0),
+        bump_widths=(16,),
+        bump_steps=800,
+        bump_test=1000,
+        bump_max_degree=24,
+        bit_n=5,
     ),
     "quick": DeepCheapConfig(),
     "full": DeepCheapConfig(
@@ -188,6 +231,16 @@ PROFILES: dict[str, DeepCheapConfig] = {
         ham_dims=4,
         ham_train=20_000,
         ham_test=200_000,
+        probe_depths=(1, 2, 3),
+        probe_widths=(4, 8, 16, 32, 64),
+        probe_steps=4000,
+        probe_test=8192,
+        bump_radii=(0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0),
+        bump_widths=(2, 4, 8, 16, 32, 64),
+        bump_steps=5000,
+        bump_test=20_000,
+        bump_max_degree=64,
+        bit_n=12,
     ),
 }
 
@@ -367,6 +420,77 @@ LOGISTIC_WORSE = ClaimSpec(
     ),
 )
 
+COMPILED = Control(
+    name="LTR's compiled constructions",
+    description="The detector applied to LTR's own one-hidden-layer constructions (the "
+    "4-neuron gate of eq. 11, eq. A4 for x1x2x3x4) padded with idle units to the probed "
+    "widths: they are gate-like by construction, so a fraction near 0 must not come out.",
+)
+PROBE_NOT_GATE_LIKE = ClaimSpec(
+    id="dc.probe_not_gate_like",
+    statement="The newsletter's guess: nets trained from random initialisation do not "
+    "compute the paper's products. Of the fitted softplus nets trained on x1x2, x1x2x3x4 "
+    "and a Gaussian-class log-posterior (Bayes logit ~ x1x2), at most half are gate-like "
+    "(first-layer units within 10 deg of the construction's lines, right Taylor sign, "
+    "holding >= 1/2 of the ablation importance, every line >= 1/(4L)).",
+    source="Alignment Newsletter, opinion on LTR ('if we peered into the internals'); "
+    "detector from LTR eq. 11, A4",
+    comparator="<=",
+    threshold=0.5,
+    paper_value="not tested in the papers (LTR: gates are what nets can do)",
+    replicate="independent seeds of every probed net (initialisation, batches, test set)",
+    control=COMPILED,
+)
+PROBE_SPECIFIC = ClaimSpec(
+    id="dc.probe_detector_specific",
+    statement="The gate detector does not see gates where there is no product: of the nets "
+    "trained on x1 + x2 (same widths, depths and training) at most 10% are gate-like for "
+    "the x1x2 lines.",
+    source="control of the probe (detector from LTR eq. 11)",
+    comparator="<=",
+    threshold=0.1,
+    paper_value="x1 + x2 needs no multiplication",
+    replicate="independent seeds of every probed net",
+    control=COMPILED,
+)
+BUMP_COST = ClaimSpec(
+    id="dc.bump_polynomial_cost",
+    statement="Where functions vanish far away the polynomial view stops paying: on "
+    "[-R,R]^2 at the largest R, the compiled Taylor network of exp(-|x|^2) within 1% RMS of "
+    "its range needs >= 4 times the neurons of the smallest trained softplus net within the "
+    "same error (a lower bound when no truncation up to the top degree is within it).",
+    source="newsletter comment ('most real-world functions go to zero for large values'); "
+    "LTR Corollary (compiler)",
+    comparator=">=",
+    threshold=4.0,
+    unit="x trained neurons",
+    paper_value="LTR: log-densities, not functions, are low-order polynomials",
+    replicate="independent seeds of the trained nets and test points",
+    control=Control(
+        name="a polynomial target, x1*x2",
+        description="The same comparison for x1*x2, whose compiled network is one 4-neuron "
+        "gate at every R: the polynomial view keeps paying, so the ratio must stay below 4.",
+    ),
+)
+BIT_GATE = ClaimSpec(
+    id="dc.bit_gate",
+    statement="LTR eq. 13's bit-product neurons sigma(-beta(k - 1/2 - sum x_K)), one per "
+    "non-zero Mobius coefficient c_K, and a linear layer reproduce a random bit-string "
+    "log-posterior on all 2^n strings to D = 10 decimals: max error <= 10^-D sum|c_K|, at "
+    "beta = 2 D ln 10 (the neuron's error is sigma(-beta/2) < e^(-beta/2)).",
+    source="LTR eq. 13 (beta for D places derived here: 2 D ln 10)",
+    comparator="<=",
+    threshold=1.0,
+    unit="10^-D sum|c_K|",
+    paper_value="LTR: beta > D ln 10 ~ 23 gives D = 10 decimal places",
+    replicate="fresh random bit-string posterior",
+    control=Control(
+        name="LTR's printed beta = D ln 10",
+        description="The same network at the printed beta = D ln 10, whose neurons err by "
+        "sigma(-beta/2) ~ 10^(-D/2): if the printed value were enough this would pass.",
+    ),
+)
+
 CLAIMS: tuple[ClaimSpec, ...] = (
     GATE_LAMBDA2,
     GATE_PRACTICAL,
@@ -378,4 +502,8 @@ CLAIMS: tuple[ClaimSpec, ...] = (
     DEPTH_SEPARATION,
     HAMILTONIAN_KL,
     LOGISTIC_WORSE,
+    PROBE_NOT_GATE_LIKE,
+    PROBE_SPECIFIC,
+    BUMP_COST,
+    BIT_GATE,
 )

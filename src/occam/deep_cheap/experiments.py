@@ -15,10 +15,13 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 import torch
 
+from occam.deep_cheap import bits as bt
+from occam.deep_cheap import bumps as bm
 from occam.deep_cheap import depth as dp
 from occam.deep_cheap import gates as gt
 from occam.deep_cheap import hamiltonian as hm
 from occam.deep_cheap import polynomial as pl
+from occam.deep_cheap import probe as pr
 from occam.deep_cheap.config import EXAMPLE_POLYNOMIAL, FIXED_SUITE, DeepCheapConfig
 
 T = TypeVar("T")
@@ -771,3 +774,240 @@ def tree_replicate(
         )
         / tree.predicted_error,
     }
+
+
+# --------------------------------------------------------------------------------------
+# (5) Open question: do trained nets compute products with gates? (probe.py)
+# --------------------------------------------------------------------------------------
+
+Streams = Callable[[str, int], torch.Generator]
+
+
+def probe_experiment(config: DeepCheapConfig, act: str, streams: Streams) -> Measured:
+    """Train every (target, depth, width, replicate) net; the gate detector on each.
+
+    Per replicate: the fraction of fitted product-target nets that are gate-like, the same
+    for the x1 + x2 control target, and for LTR's compiled constructions (the claims'
+    control). Also the smallest fitted width per (target, depth) against the construction.
+    """
+    targets = [*pr.TARGETS, pr.CONTROL_TARGET]
+    rows: list[Row] = []
+    for depth in config.probe_depths:
+        for width in config.probe_widths:
+            rows += pr.train_targets(
+                targets,
+                depth,
+                width,
+                streams,
+                config.replicates,
+                steps=config.probe_steps,
+                batch=config.probe_batch,
+                lr=config.probe_lr,
+                test=config.probe_test,
+                activation=act,
+            )
+    compiled: list[Row] = []
+    for t in pr.TARGETS:
+        need = 4 if len(t.monomial) == 2 else 2 ** len(t.monomial)
+        for width in (w for w in config.probe_widths if w >= need):
+            for r in range(config.replicates):
+                rep = pr.compiled_report(t, width, streams, r, config.probe_test, act)
+                compiled.append({"target": t.name, "width": width, "replicate": r, **rep})
+    product_names = {t.name for t in pr.TARGETS}
+
+    def fraction(subset: list[Row]) -> float | None:
+        fitted = [x for x in subset if x["fitted"]]
+        return sum(bool(x["gate_like"]) for x in fitted) / len(fitted) if fitted else None
+
+    per_rep = []
+    for r in range(config.replicates):
+        mine = [x for x in rows if x["replicate"] == r]
+        per_rep.append(
+            {
+                "gate_like_fraction": fraction([x for x in mine if x["target"] in product_names]),
+                "control_target_fraction": fraction(
+                    [x for x in mine if x["target"] == pr.CONTROL_TARGET.name]
+                ),
+                "compiled_fraction": fraction([x for x in compiled if x["replicate"] == r]),
+                "fitted": sum(bool(x["fitted"]) for x in mine if x["target"] in product_names),
+                "nets": sum(x["target"] in product_names for x in mine),
+            }
+        )
+    summary: list[Row] = []
+    for t in targets:
+        for depth in config.probe_depths:
+            for width in config.probe_widths:
+                cell = [
+                    x
+                    for x in rows
+                    if x["target"] == t.name and x["depth"] == depth and x["width"] == width
+                ]
+                fitted = [x for x in cell if x["fitted"]]
+                summary.append(
+                    {
+                        "target": t.name,
+                        "depth": depth,
+                        "width": width,
+                        "neurons": depth * width,
+                        "fitted": len(fitted),
+                        "nets": len(cell),
+                        "gate_like": sum(bool(x["gate_like"]) for x in fitted),
+                        "mean_line_share": float(np.mean([x["line_share"] for x in cell])),
+                        "mean_operating_range": float(
+                            np.mean([x["operating_range"] for x in cell])
+                        ),
+                    }
+                )
+    construction = {"x1*x2": 4, "x1*x2*x3*x4": 16, "gauss_logposterior": 4, "x1+x2": 0}
+    smallest = {
+        f"{t.name}/depth{d}": min(
+            (
+                s["neurons"]
+                for s in summary
+                if s["target"] == t.name and s["depth"] == d and s["fitted"] == s["nets"]
+            ),
+            default=None,
+        )
+        for t in targets
+        for d in config.probe_depths
+    }
+    metrics = {
+        "replicates": per_rep,
+        "smallest_fitted_neurons": smallest,
+        "construction_neurons": construction,
+        "tree_neurons_x1x2x3x4": 12,
+    }
+    return Measured(
+        {"probe": metrics},
+        {"probe_nets": rows, "probe_summary": summary, "probe_compiled": compiled},
+        {"summary": summary, "depths": config.probe_depths},
+    )
+
+
+# --------------------------------------------------------------------------------------
+# (6) Open question: functions that vanish far away (bumps.py)
+# --------------------------------------------------------------------------------------
+
+
+def bump_experiment(config: DeepCheapConfig, act: str, streams: Streams) -> Measured:
+    """Compiled Taylor networks and trained nets on [−R,R]^2 for every R; per replicate the
+    ratio compiled / trained neurons at the largest R for the bump and for x1·x2 (control).
+    """
+    targets = [*bm.BUMP_TARGETS, bm.POLYNOMIAL_CONTROL]
+    u = bm.unit_points(config.bump_test, streams("bump/compiled", 0))
+    compiled = [
+        {
+            "target": t.name,
+            "radius": rad,
+            **bm.compiled_taylor(t, rad, u, config.bump_max_degree, act),
+        }
+        for t in targets
+        for rad in config.bump_radii
+    ]
+    trained = bm.trained_minimal_widths(
+        targets,
+        config.bump_radii,
+        config.bump_widths,
+        streams,
+        config.replicates,
+        depth=config.bump_depth,
+        steps=config.bump_steps,
+        batch=config.probe_batch,
+        lr=config.bump_lr,
+        test=config.bump_test,
+        activation=act,
+    )
+    r_max = max(config.bump_radii)
+
+    def ratio(name: str, r: int) -> float | None:
+        w = bm.minimal_width(trained, name, r_max, r)
+        c = next(x for x in compiled if x["target"] == name and x["radius"] == r_max)
+        return None if w is None else int(c["neurons"] or 0) / (w * config.bump_depth)
+
+    per_rep = [
+        {"bump_ratio": ratio("bump", r), "control_ratio": ratio(POLY_CONTROL, r)}
+        for r in range(config.replicates)
+    ]
+    table: list[Row] = []
+    for t in targets:
+        for rad in config.bump_radii:
+            c = next(x for x in compiled if x["target"] == t.name and x["radius"] == rad)
+            widths = [bm.minimal_width(trained, t.name, rad, r) for r in range(config.replicates)]
+            reached = [w * config.bump_depth for w in widths if w is not None]
+            table.append(
+                {
+                    "target": t.name,
+                    "radius": rad,
+                    "compiled_degree": c["degree"],
+                    "compiled_neurons": c["neurons"],
+                    "compiled_lower_bound": c["neurons_lower_bound"],
+                    "compiled_error": c["network_error"],
+                    "trained_neurons_median": float(np.median(reached)) if reached else None,
+                    "trained_reached": len(reached),
+                }
+            )
+    stops = {
+        t.name: next(
+            (
+                row["radius"]
+                for row in table
+                if row["target"] == t.name
+                and row["trained_neurons_median"] is not None
+                and row["compiled_neurons"] > row["trained_neurons_median"]
+            ),
+            None,
+        )
+        for t in targets
+    }
+    metrics = {"replicates": per_rep, "r_max": r_max, "compiled_exceeds_trained_from_R": stops}
+    return Measured(
+        {"bumps": metrics},
+        {"bump_compiled_vs_trained": table, "bump_trained": trained},
+        {"table": table, "depth": config.bump_depth},
+    )
+
+
+POLY_CONTROL = "x1*x2"
+
+
+# --------------------------------------------------------------------------------------
+# (7) Binary inputs: LTR eq. 13 (bits.py)
+# --------------------------------------------------------------------------------------
+
+
+def bit_replicate(config: DeepCheapConfig, generator: torch.Generator) -> dict[str, float]:
+    """A random posterior over n-bit strings (log-probabilities of Dirichlet-ish classes) as
+    the 3-layer eq. 13 network: error in units of 10^-D Σ|c_K|, at 2D ln 10 and D ln 10.
+    """
+    n, k, d = config.bit_n, config.bit_classes, config.bit_decimals
+    joint = torch.rand(2**n, k, generator=generator, dtype=F64) + 0.05
+    table = torch.log(joint / joint.sum(dim=1, keepdim=True))  # ln p(y|x) per string
+    out: dict[str, float] = {}
+    for name, printed in (("derived", False), ("printed", True)):
+        beta = bt.beta_for_decimals(d, printed)
+        net, exact, scale, neurons = bt.bit_network(table, beta)
+        out[f"error_units_{name}"] = float((net - exact).abs().max() / scale) / 10.0**-d
+        posterior = torch.softmax(net, dim=1)
+        out[f"posterior_error_{name}"] = float((posterior - torch.exp(table)).abs().max())
+        out["neurons"] = float(neurons)
+        out[f"beta_{name}"] = beta
+    return out
+
+
+def bit_scan(config: DeepCheapConfig) -> Measured:
+    """The neuron's max error over all strings and every subset against β (the figure)."""
+    n = min(config.bit_n, 8)
+    x = bt.all_bit_strings(n)
+    subsets = bt.all_bit_strings(n)[1:]
+    exact = torch.stack([(x[:, s.bool()]).prod(dim=1) for s in subsets], dim=1)
+    betas = np.linspace(2.0, 80.0, 40)
+    errors = [float((bt.bit_product(x, subsets, float(b)) - exact).abs().max()) for b in betas]
+    return Measured(
+        {"bits": {"n_scan": n}},
+        {
+            "bit_error_vs_beta": [
+                {"beta": float(b), "max_error": e} for b, e in zip(betas, errors, strict=True)
+            ]
+        },
+        {"betas": betas, "errors": errors, "decimals": config.bit_decimals},
+    )

@@ -196,3 +196,86 @@ def hamiltonian_figure(
     ax.set_title("Posterior on held-out data")
     ax.legend(fontsize=7)
     return fig
+
+
+def probe_figure(summary: list[dict[str, Any]], depths: tuple[int, ...]) -> Figure:
+    """Fraction of fitted nets that are gate-like, against width, per target and depth."""
+    fig = Figure(figsize=(6.5, 4.2))
+    ax = fig.subplots()
+    targets = sorted({s["target"] for s in summary}, key=[s["target"] for s in summary].index)
+    for i, t in enumerate(targets):
+        for j, d in enumerate(depths):
+            rows = [s for s in summary if s["target"] == t and s["depth"] == d]
+            x = [s["width"] for s in rows]
+            y = [s["gate_like"] / s["fitted"] if s["fitted"] else np.nan for s in rows]
+            ax.semilogx(
+                x,
+                y,
+                ["o-", "s--", "^:", "d-."][j % 4],
+                color=f"C{i}",
+                label=f"{t}, depth {d}",
+                base=2,
+            )
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel("width per hidden layer")
+    ax.set_ylabel("fraction of fitted nets that are gate-like")
+    ax.set_title("Do trained nets multiply with LTR's gates?")
+    ax.legend(fontsize=6, ncol=2)
+    return fig
+
+
+def bump_figure(table: list[dict[str, Any]]) -> Figure:
+    """Neurons against the domain half-width R: compiled Taylor networks vs trained nets."""
+    fig = Figure(figsize=(6.5, 4.2))
+    ax = fig.subplots()
+    for i, t in enumerate(sorted({r["target"] for r in table})):
+        rows = [r for r in table if r["target"] == t]
+        radius = [r["radius"] for r in rows]
+        exact = [
+            (r["radius"], r["compiled_neurons"]) for r in rows if not r["compiled_lower_bound"]
+        ]
+        bound = [(r["radius"], r["compiled_neurons"]) for r in rows if r["compiled_lower_bound"]]
+        if exact:
+            ax.semilogy(
+                *zip(*exact, strict=True), "o-", color=f"C{i}", label=f"{t}: compiled Taylor"
+            )
+        if bound:
+            ax.semilogy(
+                *zip(*bound, strict=True),
+                "^",
+                mfc="none",
+                color=f"C{i}",
+                label=f"{t}: no truncation within 1% (lower bound)",
+            )
+        trained = [r["trained_neurons_median"] for r in rows]
+        ax.semilogy(
+            radius,
+            [np.nan if v is None else v for v in trained],
+            "x--",
+            color=f"C{i}",
+            label=f"{t}: trained (median)",
+        )
+    ax.set_xlabel("domain [−R, R]²: R")
+    ax.set_ylabel("neurons for RMS error ≤ 1% of the range")
+    _plain_log(ax, "y")
+    ax.set_title("Where the polynomial view stops paying")
+    ax.legend(fontsize=6)
+    return fig
+
+
+def bits_figure(betas: np.ndarray, errors: list[float], decimals: int) -> Figure:
+    """The bit-product neuron's max error over all strings and subsets against β."""
+    fig = Figure(figsize=(6, 4.2))
+    ax = fig.subplots()
+    ax.semilogy(betas, errors, "o-", ms=3, label="max error, all strings and subsets")
+    ax.semilogy(betas, 1 / (1 + np.exp(betas / 2)), "k:", label="σ(−β/2)")
+    ln10 = np.log(10.0)
+    ax.axvline(decimals * ln10, color="C3", ls="--", label=f"LTR's β = D ln 10 (D = {decimals})")
+    ax.axvline(2 * decimals * ln10, color="C2", ls="--", label="β = 2 D ln 10")
+    ax.axhline(10.0**-decimals, color="0.5", lw=1, label=f"10^-{decimals}")
+    ax.set_xlabel("β")
+    ax.set_ylabel("max |σ(−β(k − ½ − Σx_K)) − ∏x_K|")
+    _plain_log(ax, "y")
+    ax.set_title("Bit-product neuron (LTR eq. 13)")
+    ax.legend(fontsize=7)
+    return fig

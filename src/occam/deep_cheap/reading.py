@@ -40,6 +40,7 @@ def reading(m: dict[str, Any], claims: list[Claim]) -> str:
         f"(KL {hmt['kl_network']:.1e} nats), logistic regression {hmt['logistic_kl_units']:.1f} "
         f"p/n."
     )
+    text += " " + _open_questions(m, claims)
     open_claims = [c for c in claims if c.verdict in ("inconclusive", "uninformative")]
     for claim in open_claims:
         text += " " + _why_open(claim)
@@ -72,3 +73,62 @@ def _why_open(claim: Claim) -> str:
         if claim.interval
         else f"{claim.spec.id} is inconclusive: no replicate gave a value."
     )
+
+
+def _fmt(v: float | None, spec: str = ".2f") -> str:
+    return "n/a" if v is None else format(v, spec)
+
+
+def _open_questions(m: dict[str, Any], claims: list[Claim]) -> str:
+    """The bit-product neuron and the newsletter's two questions, with their numbers."""
+    verdict = {c.spec.id: c for c in claims}
+    bits, probe, bumps = m["bits"]["replicates"][0], m["probe"], m["bumps"]
+    reps = probe["replicates"]
+    frac = [r["gate_like_fraction"] for r in reps]
+    ctrl = [r["control_target_fraction"] for r in reps]
+    fitted = sum(r["fitted"] for r in reps)
+    nets = sum(r["nets"] for r in reps)
+    ratios = [r["bump_ratio"] for r in bumps["replicates"]]
+    gate = verdict["dc.probe_not_gate_like"]
+    text = (
+        f"Binary inputs (LTR eq. 13): {int(bits['neurons'])} bit-product neurons and a linear "
+        f"layer give a random {m['bits']['n']}-bit log-posterior on all strings to "
+        f"{bits['error_units_derived']:.2g} x 10^-D sum|c_K| at beta = 2 D ln 10 = "
+        f"{bits['beta_derived']:.1f}, but {bits['error_units_printed']:.3g} x 10^-D at the "
+        f"printed beta = D ln 10 = {bits['beta_printed']:.1f}: the neuron errs by "
+        f"sigma(-beta/2), so D places need twice the printed beta. "
+        f"Peering into trained nets: {fitted} of {nets} softplus nets trained on products "
+        f"fitted, and the fraction of them that is gate-like per replicate is "
+        f"{', '.join(_fmt(f) for f in frac)} (claim dc.probe_not_gate_like "
+        f"{gate.verdict}); on x1 + x2 the detector finds gates in "
+        f"{', '.join(_fmt(f) for f in ctrl)} of nets, and in LTR's own constructions in "
+        f"{', '.join(_fmt(r['compiled_fraction']) for r in reps)}. "
+    )
+    text += (
+        "So the newsletter's guess fails for these low-order Hamiltonians: the fitted nets "
+        "carry the product on units along (1,1) and (1,-1) with the gate's signs, though at "
+        "pre-activation ranges of order 1 rather than the gate's small lambda; "
+        if gate.verdict == "fails"
+        else "So the newsletter's guess holds here: most fitted nets do not carry the "
+        "product on the construction's units; "
+        if gate.verdict == "holds"
+        else "The probe does not decide the newsletter's guess in this run; "
+    )
+    smallest = probe["smallest_fitted_neurons"]
+    stops = ", ".join(
+        f"{name}: {'never in the grid' if r is None else format(r, 'g')}"
+        for name, r in bumps["compiled_exceeds_trained_from_R"].items()
+    )
+    text += (
+        f"the smallest fully fitted nets use {smallest.get('x1*x2/depth1')} neurons for x1x2 "
+        f"(gate: 4) and {smallest.get('x1*x2*x3*x4/depth1')} for x1x2x3x4 at depth 1 "
+        f"(eq. A4: 16; tree: 12). "
+        f"Far-vanishing functions: at R = {bumps['r_max']:g} the bump's compiled Taylor "
+        f"network needs {', '.join(_fmt(r, '.3g') for r in ratios)} times the neurons of the "
+        f"smallest trained net within 1% RMS (claim dc.bump_polynomial_cost "
+        f"{verdict['dc.bump_polynomial_cost'].verdict}); compiled neurons first exceed "
+        f"trained ones at R = {stops}; the logistic's "
+        "Taylor series has radius pi, so beyond R = pi no truncation reaches 1%, while "
+        "x1*x2 stays one 4-neuron gate at every R."
+    )
+    return text

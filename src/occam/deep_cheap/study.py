@@ -3,7 +3,10 @@
 The run follows the papers: (1) the multiplication, squaring and copy gates and their O(λ²)
 error (LTR eq. 11, Fig. 2); (2) a polynomial compiler built from them (LTR Corollary, RT
 Thm II.1); (3) depth separation for x1⋯xn, constructive (LTR App. A, RT eq. 10) and trained
-(RT Fig. 2); (4) the Hamiltonian/softmax classifier (LTR eq. 8, 14).
+(RT Fig. 2); (4) the Hamiltonian/softmax classifier (LTR eq. 8, 14); (5) the bit-product
+neuron for binary inputs (LTR eq. 13); and two questions the Alignment Newsletter raises:
+(6) do trained nets multiply with the gates, and (7) where does the polynomial view stop
+paying for functions that vanish far away.
 
 Layers: :mod:`config` (knobs, profiles, claims) → :mod:`experiments` (numbers) →
 :mod:`figures` (figures) → this module (the method, top to bottom, and :func:`judge`).
@@ -27,6 +30,8 @@ from occam.deep_cheap import figures as fg
 from occam.deep_cheap import gates as gt
 from occam.deep_cheap.cells import JsonCells, fingerprint
 from occam.deep_cheap.config import (
+    BIT_GATE,
+    BUMP_COST,
     CLAIMS,
     COMPILER_ERROR,
     DEPTH_SEPARATION,
@@ -36,6 +41,8 @@ from occam.deep_cheap.config import (
     GATE_PRACTICAL,
     HAMILTONIAN_KL,
     LOGISTIC_WORSE,
+    PROBE_NOT_GATE_LIKE,
+    PROBE_SPECIFIC,
     PROFILES,
     SHALLOW_MONOMIAL,
     SQUARE_GATE,
@@ -102,11 +109,25 @@ def run(config: DeepCheapConfig, ctx: RunContext) -> StudyResult:
         ]
         ctx.save_figure(fg.hamiltonian_figure(**ham[0].figure), "hamiltonian_posterior")
 
+    with ctx.timed("bits"):  # (5) LTR eq. 13: binary inputs
+        bit_reps = [ex.bit_replicate(config, ctx.generator("bits", r)) for r in reps]
+        scan = ex.bit_scan(config)
+        ctx.save_figure(fg.bits_figure(**scan.figure), "bit_product_vs_beta")
+
+    with ctx.timed("probe"):  # (6) open question: do trained nets use the gates?
+        probe = ex.probe_experiment(config, act, _streams(ctx, "probe"))
+        ctx.save_figure(fg.probe_figure(**probe.figure), "probe_gate_like")
+
+    with ctx.timed("bumps"):  # (7) open question: functions that vanish far away
+        bumps = ex.bump_experiment(config, act, _streams(ctx, "bumps"))
+        ctx.save_figure(fg.bump_figure(bumps.figure["table"]), "bump_neurons_vs_radius")
+
     metrics = {
         k: v
-        for s in (gates, compiler, constructive, trained[0], ham[0])
+        for s in (gates, compiler, constructive, trained[0], ham[0], scan, probe, bumps)
         for k, v in s.metrics.items()
     }
+    metrics["bits"].update(n=config.bit_n, replicates=bit_reps)
     metrics["replicates"] = {
         "gates": gate_reps,
         "compiler_practical": [m for m, _ in practical],
@@ -116,7 +137,11 @@ def run(config: DeepCheapConfig, ctx: RunContext) -> StudyResult:
         "depth_trained_n2": [_separation(t) for t in trained_n2],
         "hamiltonian": [h.metrics["hamiltonian"] for h in ham],
     }
-    tables = {k: v for s in (gates, compiler, constructive, ham[0]) for k, v in s.tables.items()}
+    tables = {
+        k: v
+        for s in (gates, compiler, constructive, ham[0], scan, probe, bumps)
+        for k, v in s.tables.items()
+    }
     tables.update(_trained_tables(trained, trained_n2))
     tables["compiler_practical"], tables["shallow_monomials"] = practical[0][1], monomials[0][1]
     claims = judge(metrics, config)
@@ -211,6 +236,32 @@ def judge(m: dict[str, Any], config: DeepCheapConfig) -> list[Claim]:
             col(ham, "logistic_kl_units"),
             col(ham, "shared_logistic_kl_units"),
             f"{config.ham_classes} classes in {config.ham_dims} dims, {config.ham_train} samples",
+        ),
+    ]
+    pro, bmp, bit = m["probe"]["replicates"], m["bumps"]["replicates"], m["bits"]["replicates"]
+    probe_detail = (
+        f"{sum(r['fitted'] for r in pro)} of {sum(r['nets'] for r in pro)} product nets fitted; "
+        f"depths {list(config.probe_depths)}, widths {list(config.probe_widths)}"
+    )
+    claims += [
+        PROBE_NOT_GATE_LIKE.judge(
+            col(pro, "gate_like_fraction"), col(pro, "compiled_fraction"), probe_detail
+        ),
+        PROBE_SPECIFIC.judge(
+            col(pro, "control_target_fraction"), col(pro, "compiled_fraction"), probe_detail
+        ),
+        BUMP_COST.judge(
+            col(bmp, "bump_ratio"),
+            col(bmp, "control_ratio"),
+            f"R = {m['bumps']['r_max']:g}, trained depth {config.bump_depth}, "
+            f"widths {list(config.bump_widths)}",
+        ),
+        BIT_GATE.judge(
+            col(bit, "error_units_derived"),
+            col(bit, "error_units_printed"),
+            f"n = {config.bit_n} bits, {config.bit_classes} classes, "
+            f"{int(bit[0]['neurons'])} bit-product neurons, beta = {bit[0]['beta_derived']:.1f}",
+            f"beta = {bit[0]['beta_printed']:.1f}",
         ),
     ]
     assert [claim.spec.id for claim in claims] == [spec.id for spec in CLAIMS]
