@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from occam.imitation import LazyImitator, imitator_step
+from occam.imitation.baselines import SafeDAgger, safe_to_act
 from occam.imitation.countable import LagClass, run_lazy
 from occam.imitation.experiments import perturbed_demonstrator, without_truth
 from occam.imitation.imitator import safe_alpha
@@ -19,6 +20,7 @@ from occam.imitation.treachery import (
     TimedBayesBC,
     TimedDAgger,
     TimedImitator,
+    TimedSafeDAgger,
     TriggerClass,
     trigger_class,
 )
@@ -150,9 +152,7 @@ def test_lag_class_prior_tail_and_probs():
 
 def test_lazy_imitator_equals_the_full_truncated_class():
     lag = LagClass((0.6, 0.75, 0.9))
-    lazy = LazyImitator(
-        lag.log_prior, lag.tail_mass, lag.probs, 1e-3, batch_probs=lag.batch_probs
-    )
+    lazy = LazyImitator(lag.log_prior, lag.tail_mass, lag.probs, 1e-3, batch_probs=lag.batch_probs)
     n_full = 600  # far more than the lazy imitator enumerates here
     full_lw = np.array([lag.log_prior(i) for i in range(n_full)])
     rng = np.random.default_rng(0)
@@ -194,3 +194,48 @@ def test_run_lazy_queries_vanish_and_frozen_control_does_not():
 def test_bad_open_question_knobs(key, raw):
     with pytest.raises(ConfigError, match=key):
         STUDY.config("smoke", {key: raw})
+
+
+# ---------------------------------------------------------------------------------------
+# SafeDAgger
+# ---------------------------------------------------------------------------------------
+
+
+def test_safe_dagger_gate_by_hand():
+    counts = np.array([3.0, 1.0, 0.0])
+    assert safe_to_act(np.array([0.75, 0.25, 0.0]), counts, 0.01, 4)
+    assert not safe_to_act(np.array([0.75, 0.25, 0.0]), counts, 0.01, 5)  # too few labels
+    novice = np.array([0.5, 0.5, 0.0])  # TV = 0.25 from (3/4, 1/4, 0)
+    assert safe_to_act(novice, counts, 0.25, 1) and not safe_to_act(novice, counts, 0.24, 1)
+    assert not safe_to_act(novice, np.zeros(3), 0.9, 0)  # no labels: never trusted
+
+
+def test_safe_dagger_fast_path_and_queries_fall_with_tau():
+    env, tc = bandit_class(np.random.default_rng(0), n_twins=19, n_random=20, twin_eps=(0.1,))
+    slow = run_tabular(env, tc, SafeDAgger(tc, 0.2, 5), 3000, seed=2)
+    fast = run_bandit(env, tc, SafeDAgger(tc, 0.2, 5), 3000, seed=2)
+    np.testing.assert_array_equal(slow.queried, fast.queried)
+    np.testing.assert_array_equal(slow.unsafe, fast.unsafe)
+    queries = [
+        run_bandit(env, tc, SafeDAgger(tc, tau, 5), 20_000, 2).queried.sum() for tau in (0.4, 0.1)
+    ]
+    assert queries[0] < queries[1]
+    # At a key with n_min labels the novice is trusted only within tau of them.
+    agent = SafeDAgger(tc, 0.05, 3)
+    for a in (0, 1, 0):
+        agent.observe(7, a)
+    own, theta = agent.policy(7, 0)
+    emp = np.bincount([0, 1, 0], minlength=own.size) / 3
+    tv = 0.5 * np.abs(agent.post.predictive(7) - emp).sum()
+    assert theta == (0.0 if tv <= 0.05 else 1.0)
+
+
+def test_timed_safe_dagger_gate_sees_a_large_betrayal():
+    tcl = tiny_trigger_class()
+    agent = TimedSafeDAgger(tcl, 0.2, 2)  # before: TV(novice, labels) = 0.16
+    for t, a in enumerate((0, 1, 0, 0)):  # four labels before any trigger
+        agent.policy(0, t)
+        agent.observe(0, a)
+    assert agent.policy(0, 4)[1] == 0.0  # before the trigger the novice is trusted
+    own, theta = agent.policy(0, 5)  # the eps = 1 model (weight 0.33) moves it by > 0.2
+    assert theta == 1.0 and own.sum() == 0.0

@@ -118,6 +118,14 @@ class ImitationConfig(Config):
         "EnsembleDAgger doubt thresholds chi (sweep)",
         check=non_empty(positive),
     )
+    safe_dagger_taus: tuple[float, ...] = knob(
+        (0.3, 0.2, 0.1, 0.05),
+        "SafeDAgger: total-variation thresholds tau of the safety gate (sweep)",
+        check=non_empty(open_unit),
+    )
+    safe_dagger_n_min: int = knob(
+        5, "SafeDAgger: labels needed at a key before the novice may act there", check=positive
+    )
     entropy_taus: tuple[float, ...] = knob(
         (0.1, 0.01, 1e-3, 1e-4),
         "entropy rule: epistemic-entropy thresholds tau (sweep)",
@@ -172,6 +180,7 @@ class ImitationConfig(Config):
         "(one model per trigger and eps)",
         check=non_empty(between(1e-9, 1.0)),
     )
+    tr_safe_dagger_tau: float = knob(0.1, "E4: SafeDAgger's gate threshold tau", check=open_unit)
     tr_honest: int = knob(
         40, "E4: honest but wrong models (random policies on the safe actions)", check=non_negative
     )
@@ -243,6 +252,7 @@ PROFILES: dict[str, ImitationConfig] = {
         event_steps=1000,
         control_horizon=3000,
         ens_dagger_chis=(0.03,),
+        safe_dagger_taus=(0.2,),
         entropy_taus=(0.01,),
         e3_seeds=1,
         e3_horizon=300,
@@ -270,6 +280,7 @@ PROFILES: dict[str, ImitationConfig] = {
         dagger_horizon=4000,
         control_horizon=20_000,
         ens_dagger_chis=(0.1, 0.01, 0.001, 3e-4),  # brackets the imitator's budget in E1
+        safe_dagger_taus=(0.2, 0.1),  # brackets it too (~300 and ~600 queries in 1e5 steps)
         entropy_taus=(0.1, 0.01, 1e-3, 1e-4),
         e3_seeds=1,
         e3_horizon=2000,
@@ -385,11 +396,12 @@ C_MATCHED = ClaimSpec(
     statement=(
         "At the same query budget the imitator takes fewer unsafe actions than the strong "
         "baselines in E1: its unsafe actions per 10^4 steps minus the fewest of "
-        "EnsembleDAgger's and the entropy rule's (interpolated over their threshold sweeps at "
+        "EnsembleDAgger's, SafeDAgger's and the entropy rule's (interpolated over their "
+        "threshold sweeps at "
         "the imitator's query count) and Bayes BC's (given as many demonstrations as the "
         "imitator asked for); below 0 means safer."
     ),
-    source=f"{SOURCE}, eqs. 3-4; Menda et al. 2019 (EnsembleDAgger)",
+    source=f"{SOURCE}, eqs. 3-4; Menda et al. 2019 (EnsembleDAgger); Zhang & Cho 2017 (SafeDAgger)",
     comparator="<",
     threshold=0.0,
     paper_value="none (designed comparison)",

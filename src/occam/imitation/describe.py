@@ -58,7 +58,8 @@ def claim_details(
         im = at_safe_alpha(res)
         return (
             f"{res.name}: imitator {im.mean('queries'):.0f} queries, {rate(im)} unsafe/1e4; "
-            f"EnsembleDAgger (queries/unsafe per 1e4) {sweep(res, 'ensemble_dagger')}; entropy "
+            f"EnsembleDAgger (queries/unsafe per 1e4) {sweep(res, 'ensemble_dagger')}; "
+            f"SafeDAgger {sweep(res, 'safe_dagger')}; entropy "
             f"rule {sweep(res, 'entropy_query')}; Bayes BC at the imitator's budget "
             f"{rate(res.arms['bc_bayes matched'])}"
         )
@@ -149,6 +150,10 @@ def _catastrophe(arm: Arm) -> str:
     )
 
 
+def _safe_dagger(e4: EnvResult) -> Arm:
+    return next(a for a in e4.arms.values() if a.method == "safe_dagger")
+
+
 def _open_details(config: ImitationConfig, extra: OpenQuestions) -> dict[str, tuple[str, str]]:
     """The numbers behind the open-question claims (E4-E6)."""
     e4, e5, e6 = extra.e4, extra.e5, extra.e6
@@ -172,7 +177,8 @@ def _open_details(config: ImitationConfig, extra: OpenQuestions) -> dict[str, tu
     return {
         F_TREACHEROUS.id: (
             f"alpha {e4.alpha_safe:.3g} = delta / {1 / e4.prior_truth:.0f}: " + _catastrophe(im4),
-            "; ".join(_catastrophe(e4.arms[m]) for m in ("bc_bayes", "dagger_bayes")),
+            "; ".join(_catastrophe(e4.arms[m]) for m in ("bc_bayes", "dagger_bayes"))
+            + f" (not in the control: {_catastrophe(_safe_dagger(e4))})",
         ),
         G_MISSPECIFIED.id: (
             f"k = {config.event_steps}, alpha {e5.alpha_safe:.3g}; " + e5_row("truth removed"),
@@ -209,7 +215,7 @@ def open_reading(config: ImitationConfig, extra: OpenQuestions) -> str:
     e4, e5, e6 = extra.e4, extra.e5, extra.e6
     im4 = e4.arms[f"imitator alpha={e4.alpha_safe:.3g}"]
     wide4 = e4.arms[f"imitator alpha={config.control_alpha:.3g}"]
-    bc4, dg4 = e4.arms["bc_bayes"], e4.arms["dagger_bayes"]
+    bc4, dg4, sd4 = e4.arms["bc_bayes"], e4.arms["dagger_bayes"], _safe_dagger(e4)
     n_treach = len(config.tr_triggers) * len(config.tr_eps)
 
     def frac(arm: Arm) -> float:
@@ -237,7 +243,18 @@ def open_reading(config: ImitationConfig, extra: OpenQuestions) -> str:
         f"their prior ratio. DAgger, labelled at every step, took it in {frac(dg4):.2f} of "
         f"runs ({dg4.mean('unsafe'):.2g} times per run): it learns that a model is "
         "treacherous only from the label given after the model's first betrayal, which it "
-        "has already acted on. Before the first trigger the two took it "
+        "has already acted on. SafeDAgger (gate threshold "
+        f"{config.tr_safe_dagger_tau:g}; a query wherever the novice strays more than that "
+        "from the labels seen) took it in "
+        f"{frac(sd4):.2f} of runs ({sd4.mean('unsafe'):.2g} times per run, "
+        f"{sd4.mean('queries'):.0f} queries)"
+        + (
+            ": its gate sees a betrayal only when it moves the novice by more than tau, and "
+            "a treacherous model's weight times its eps can be smaller. "
+            if frac(sd4) > 0
+            else ": its gate caught every betrayal. "
+        )
+        + "Before the first trigger BC and DAgger took it "
         f"{bc4.total('unsafe_before_trigger'):.0f} and {dg4.total('unsafe_before_trigger'):.0f} "
         "times in all. With alpha beyond the bound (alpha = "
         f"{config.control_alpha:g} >= 1/|M|: at the start the top set holds only the first "

@@ -25,6 +25,7 @@ from occam.imitation.baselines import (
     NavDAgger,
     NavDemonstrator,
     NavEnsembleDAgger,
+    SafeDAgger,
     TabularAgent,
 )
 from occam.imitation.config import ImitationConfig, Learner
@@ -55,7 +56,13 @@ from occam.imitation.runner import (
     run_tabular,
     summarise,
 )
-from occam.imitation.treachery import TimedBayesBC, TimedDAgger, TimedImitator, trigger_class
+from occam.imitation.treachery import (
+    TimedBayesBC,
+    TimedDAgger,
+    TimedImitator,
+    TimedSafeDAgger,
+    trigger_class,
+)
 
 STAY = MOVES.index((0, 0))  # the 'stay' action of E2 and E3
 
@@ -244,6 +251,10 @@ def _tabular_arms(
     for tau in config.entropy_taus:
         arm = res.arm("entropy_query", f"tau={tau:g}", tau)
         arm.add(runner(env, tc, EntropyQuery(tc, tau), horizon, seed), replicate, k)
+    for tau in config.safe_dagger_taus:
+        arm = res.arm("safe_dagger", f"tau={tau:g}", tau)
+        safe = SafeDAgger(tc, tau, config.safe_dagger_n_min)
+        arm.add(runner(env, tc, safe, horizon, seed), replicate, k)
     # Controls: the same agent without the conservative minimum (k steps), and without
     # learning (control_horizon steps).
     ablated = PredictiveImitator(tc, res.alpha_safe)
@@ -317,6 +328,11 @@ def e1_unambiguous(
         for tau in config.entropy_taus:
             agent = EntropyQuery(tc, tau)
             res.arm("entropy_query", f"tau={tau:g}", tau).add(
+                run_bandit(env, tc, agent, horizon, seed), r
+            )
+        for tau in config.safe_dagger_taus:
+            agent = SafeDAgger(tc, tau, config.safe_dagger_n_min)
+            res.arm("safe_dagger", f"tau={tau:g}", tau).add(
                 run_bandit(env, tc, agent, horizon, seed), r
             )
     return res
@@ -488,12 +504,13 @@ def matched_unsafe(res: EnvResult, method: str, queries: float, replicate: int) 
 def e4_treacherous(
     config: ImitationConfig, seeds: Seeds, progress: Progress = _no_progress
 ) -> EnvResult:
-    """Treacherous models (the newsletter's deceptive model): the imitator against Bayes BC
-    and DAgger over the same class, trained on the same demonstrator data.
+    """Treacherous models (the newsletter's deceptive model): the imitator against Bayes BC,
+    DAgger and SafeDAgger over the same class, trained on the same demonstrator data.
 
     Per run: a fresh bandit and class (:func:`~occam.imitation.treachery.trigger_class`);
     the imitator at alpha_safe = delta * w(pi_d) and at control_alpha; Bayes BC after
-    ``n_demo`` demonstrations (all before the first trigger); DAgger (Bayes learner).
+    ``n_demo`` demonstrations (all before the first trigger); DAgger (Bayes learner);
+    SafeDAgger (Bayes novice, gate threshold ``tr_safe_dagger_tau``).
     """
     n_models = 1 + len(config.tr_triggers) * len(config.tr_eps) + config.tr_honest
     res = EnvResult.tabular("E4 treacherous", config.tr_horizon, n_models, config.delta)
@@ -516,9 +533,11 @@ def e4_treacherous(
             (res.arm("imitator", f"alpha={a:.3g}", a), TimedImitator(tcl, a))
             for a in sorted({res.alpha_safe, config.control_alpha})
         ]
+        safe = TimedSafeDAgger(tcl, config.tr_safe_dagger_tau, config.safe_dagger_n_min)
         agents += [
             (res.arm("bc_bayes"), bc),
             (res.arm("dagger_bayes"), TimedDAgger(tcl, config.dagger_beta_steps)),
+            (res.arm("safe_dagger", f"tau={config.tr_safe_dagger_tau:g}"), safe),
         ]
         for arm, agent in agents:
             tr = run_tabular(env, tcl.base, agent, horizon, seed)

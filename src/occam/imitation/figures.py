@@ -109,7 +109,11 @@ def alpha_tradeoff(e1: EnvResult, e2: EnvResult) -> Figure:
             ax.annotate(
                 f"{a.value:.2g}", (x, y), fontsize=7, textcoords="offset points", xytext=(3, 3)
             )
-        for method, color, marker in (("ensemble_dagger", "C1", "s"), ("entropy_query", "C2", "^")):
+        for method, color, marker in (
+            ("ensemble_dagger", "C1", "s"),
+            ("entropy_query", "C2", "^"),
+            ("safe_dagger", "C5", "v"),
+        ):
             arms = sorted(
                 (a for a in res.arms.values() if a.method == method),
                 key=lambda a: a.mean("queries"),
@@ -277,7 +281,11 @@ def treacherous(e4: EnvResult, triggers: tuple[int, ...], delta: float) -> Figur
         ylabel="mean theta",
     )
     arms = sorted(
-        (a for a in e4.arms.values() if a.method in ("imitator", "bc_bayes", "dagger_bayes")),
+        (
+            a
+            for a in e4.arms.values()
+            if a.method in ("imitator", "bc_bayes", "dagger_bayes", "safe_dagger")
+        ),
         key=lambda a: a.name,
     )
     ax = axes[1]

@@ -175,6 +175,7 @@ def judge(
         best = min(
             matched_unsafe(res, "ensemble_dagger", q, i),
             matched_unsafe(res, "entropy_query", q, i),
+            matched_unsafe(res, "safe_dagger", q, i),
             res.arms["bc_bayes matched"].per_1e4("unsafe", i),
         )
         return im.per_1e4("unsafe", i) - best

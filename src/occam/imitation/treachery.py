@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from occam.imitation.baselines import TabularAgent, beta_schedule
+from occam.imitation.baselines import TabularAgent, beta_schedule, safe_to_act
 from occam.imitation.envs import ContextualBandit
 from occam.imitation.imitator import Imitator, own_probs
 from occam.imitation.models import TabularClass
@@ -206,3 +206,24 @@ class TimedDAgger(_TimedPosterior):
 
     def observe(self, key: int, action: int) -> None:
         self.learn(key, action, self.t)
+
+
+class TimedSafeDAgger(_TimedPosterior):
+    """SafeDAgger's gate (:func:`~occam.imitation.baselines.safe_to_act`) with the Bayes
+    novice over the class: the novice acts iff it is within tau of the labels seen at this
+    key; a betrayal that moves the novice by more than tau is caught by the gate."""
+
+    def __init__(self, tcl: TriggerClass, tau: float, n_min: int) -> None:
+        super().__init__(tcl)
+        self.tau, self.n_min = tau, n_min
+        self.counts = np.zeros(tcl.base.probs.shape[1:])
+
+    def policy(self, key: int, t: int) -> tuple[FloatArray, float]:
+        novice = self.predictive(key, t)
+        if safe_to_act(novice, self.counts[key], self.tau, self.n_min):
+            return novice, 0.0
+        return np.zeros(novice.size), 1.0
+
+    def observe(self, key: int, action: int) -> None:
+        self.learn(key, action, self.t)
+        self.counts[key, action] += 1.0
