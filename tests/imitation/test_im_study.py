@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import pytest
@@ -26,6 +27,9 @@ SMOKE_VERDICTS = {
     "im.h_countable": "holds",
 }
 UNDECIDED_AT_SMOKE = ("im.b_queries_vanish", "im.b_sublinear")
+# E7 (CartPole) runs only where gymnasium is installed; without it the claim has no values.
+HAS_GYM = importlib.util.find_spec("gymnasium") is not None
+SMOKE_VERDICTS["im.i_cartpole"] = "holds" if HAS_GYM else "inconclusive"
 
 
 def _run(path):
@@ -41,6 +45,9 @@ def smoke(tmp_path_factory):
 def test_every_control_fails(smoke):
     for claim in smoke.claims:
         assert claim.control is not None, claim.spec.id
+        if claim.spec.id == "im.i_cartpole" and not HAS_GYM:
+            assert claim.control.verdict == "inconclusive" and claim.missing == 2
+            continue
         assert claim.control.verdict == "fails", (claim.spec.id, claim.control)
         assert len(claim.replicates) == STUDY.profiles["smoke"].replicates
 
@@ -56,7 +63,7 @@ def test_smoke_verdicts(smoke):
 
 
 def test_tables_figures_and_determinism(smoke, tmp_path):
-    assert set(smoke.tables) == {"methods", "alpha_sweep", "countable"}
+    assert set(smoke.tables) == {"methods", "alpha_sweep", "countable", "cartpole"}
     for row in smoke.tables["methods"]:
         assert all(k == k.lower() and " " not in k for k in row), row
     json.dumps(smoke.metrics)  # JSON-ready
@@ -71,7 +78,7 @@ def test_tables_figures_and_determinism(smoke, tmp_path):
         "treacherous.png",
         "misspecified.png",
         "countable.png",
-    }
+    } | ({"cartpole.png"} if HAS_GYM else set())
     assert json.dumps(smoke.metrics, sort_keys=True) == json.dumps(again.metrics, sort_keys=True)
     assert [c.measured for c in smoke.claims] == [c.measured for c in again.claims]
 

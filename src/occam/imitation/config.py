@@ -7,6 +7,7 @@ claims (the paper itself has no experiments).
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,6 +20,7 @@ from occam.knobs import (
     knob,
     non_empty,
     non_negative,
+    one_of,
     open_unit,
     positive,
     unit_interval,
@@ -204,7 +206,36 @@ class ImitationConfig(Config):
         20_000, "E6: refuse to enumerate more models than this", check=positive
     )
 
+    # E7: CartPole-v1 through gymnasium (optional extra), a finite class of linear controllers.
+    e7_cartpole: Literal["auto", "on", "off"] = knob(
+        "auto",
+        "E7: run CartPole ('auto': when gymnasium is installed; 'on': required)",
+        check=one_of("auto", "on", "off"),
+    )
+    e7_runs: int = knob(2, "E7: runs per replicate", check=positive)
+    e7_steps: int = knob(
+        10_000, "E7: environment steps per run (episodes of <= 500)", check=at_least(10)
+    )
+    e7_k_x: tuple[float, ...] = knob((0.0, 0.5, 1.0), "E7: cart-position gains in the class")
+    e7_k_v: tuple[float, ...] = knob((0.0, 1.0, 2.0), "E7: cart-velocity gains in the class")
+    e7_k_theta: tuple[float, ...] = knob(
+        (-10.0, 5.0, 10.0, 20.0), "E7: pole-angle gains in the class (negative: reckless)"
+    )
+    e7_k_w: tuple[float, ...] = knob((0.0, 1.0, 2.0, 4.0), "E7: pole-angular-velocity gains")
+    e7_truth: tuple[float, ...] = knob(
+        (0.5, 1.0, 10.0, 2.0), "E7: the demonstrator's gains (k_x, k_v, k_theta, k_w), on the grid"
+    )
+
     def check(self) -> None:
+        grid = (self.e7_k_x, self.e7_k_v, self.e7_k_theta, self.e7_k_w)
+        if len(self.e7_truth) != 4 or any(
+            k not in g for k, g in zip(self.e7_truth, grid, strict=False)
+        ):
+            raise ConfigError(f"e7_truth={self.e7_truth}: must be 4 gains, each on its grid")
+        if self.e7_cartpole == "on" and importlib.util.find_spec("gymnasium") is None:
+            raise ConfigError(
+                "e7_cartpole=on: needs gymnasium (pip install 'occam-lab[gym]'), or set it off"
+            )
         bad = [t for t in self.tr_triggers if not self.n_demo < t < self.tr_horizon]
         if bad:
             raise ConfigError(
@@ -268,6 +299,8 @@ PROFILES: dict[str, ImitationConfig] = {
         tr_honest=20,
         lz_runs=1,
         lz_horizon=2000,
+        e7_runs=1,
+        e7_steps=2000,
     ),
     "quick": ImitationConfig(
         replicates=3,
@@ -290,7 +323,14 @@ PROFILES: dict[str, ImitationConfig] = {
         e3_bc_fit_steps=300,
     ),
     "full": ImitationConfig(
-        e1_seeds=10, e2_seeds=4, e3_seeds=1, tr_runs=20, lz_runs=5, lz_horizon=10_000
+        e1_seeds=10,
+        e2_seeds=4,
+        e3_seeds=1,
+        tr_runs=20,
+        lz_runs=5,
+        lz_horizon=10_000,
+        e7_runs=5,
+        e7_steps=20_000,
     ),
 }
 
@@ -531,6 +571,28 @@ H_COUNTABLE = ClaimSpec(
     ),
 )
 
+I_CARTPOLE = ClaimSpec(
+    id="im.i_cartpole",
+    statement=(
+        f"On CartPole-v1 (gymnasium), over a finite class of linear controllers containing the "
+        f"demonstrator, the imitator's mean episode return is at least {USEFUL:g} of the "
+        "demonstrator's (alpha = delta * w(pi_d); the posterior carries over between episodes)."
+    ),
+    source=f"{SOURCE}, abstract (imitate: events unfold as under the demonstrator)",
+    comparator=">=",
+    threshold=USEFUL,
+    paper_value="-> demonstrator's behaviour",
+    unit="x demonstrator",
+    control=Control(
+        name="conservative rule without queries",
+        description=(
+            "The same minimum over the top set with the leftover theta put on 'push left' "
+            "instead of asking: it never learns, the prior's top set holds reckless "
+            "controllers, and the pole falls."
+        ),
+    ),
+)
+
 CLAIMS = (
     A_RETENTION,
     A_EVENTS,
@@ -542,6 +604,7 @@ CLAIMS = (
     F_TREACHEROUS,
     G_MISSPECIFIED,
     H_COUNTABLE,
+    I_CARTPOLE,
 )
 
 # Why a claim can come out inconclusive or uninformative (said in the reading when it does).
@@ -559,6 +622,8 @@ WHY_UNCLEAR: dict[str, str] = {
     F_TREACHEROUS.id: "with a handful of runs per replicate one catastrophic run moves the "
     "fraction by more than delta",
     G_MISSPECIFIED.id: "P(E_k) is estimated from a handful of runs per replicate",
+    I_CARTPOLE.id: "E7 was not run (gymnasium missing or e7_cartpole=off), or returns over "
+    "few episodes are noisy",
     H_COUNTABLE.id: "a horizon too short for the lag multiples of k* to leave the top set "
     "keeps theta above 0",
 }

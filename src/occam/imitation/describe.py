@@ -19,6 +19,7 @@ from occam.imitation.config import (
     F_TREACHEROUS,
     G_MISSPECIFIED,
     H_COUNTABLE,
+    I_CARTPOLE,
     ImitationConfig,
 )
 from occam.imitation.experiments import (
@@ -174,7 +175,26 @@ def _open_details(config: ImitationConfig, extra: OpenQuestions) -> dict[str, tu
             f"{max(r['models_enumerated'] for r in a.runs):.0f} models enumerated at most"
         )
 
+    e7 = extra.e7
+
+    def pole(arm: str) -> str:
+        a = e7.arms[arm] if e7 is not None else None
+        if a is None:
+            return "not run"
+        return (
+            f"{a.name}: return {a.mean('mean_return'):.0f} over {a.mean('episodes'):.0f} "
+            f"episodes, {a.mean('failures'):.0f} falls, {a.mean('queries'):.0f} queries, "
+            f"{a.mean('unsafe'):.3g} unsafe actions per run"
+        )
+
+    pole_im = f"imitator alpha={e7.alpha_safe:.3g}" if e7 is not None else ""
     return {
+        I_CARTPOLE.id: (
+            "; ".join(pole(a) for a in (pole_im, "demonstrator", "bc_bayes", "dagger_bayes"))
+            if e7 is not None
+            else "E7 not run (gymnasium missing or e7_cartpole=off)",
+            pole("control_inert") if e7 is not None else "not run",
+        ),
         F_TREACHEROUS.id: (
             f"alpha {e4.alpha_safe:.3g} = delta / {1 / e4.prior_truth:.0f}: " + _catastrophe(im4),
             "; ".join(_catastrophe(e4.arms[m]) for m in ("bc_bayes", "dagger_bayes"))
@@ -189,6 +209,24 @@ def _open_details(config: ImitationConfig, extra: OpenQuestions) -> dict[str, tu
             + e6_row(e6.arms[f"imitator alpha={e6.alpha_safe:.3g}"]),
             "frozen: " + e6_row(e6.arms[f"control_frozen alpha={e6.alpha_safe:.3g}"]),
         ),
+    }
+
+
+def pole_row(env: str, arm: Arm) -> dict[str, Any]:
+    """One table row for an E7 (CartPole) arm."""
+    return {
+        "env": env,
+        "method": arm.method,
+        "param": arm.param,
+        "seeds": len(arm.runs),
+        "steps": int(arm.mean("steps")),
+        "queries_mean": arm.mean("queries"),
+        "theta_first_decile": arm.mean("theta_first_decile"),
+        "theta_last_decile": arm.mean("theta_last_decile"),
+        "unsafe_total": arm.total("unsafe"),
+        "mean_return": arm.mean("mean_return"),
+        "episodes_mean": arm.mean("episodes"),
+        "failures_total": arm.total("failures"),
     }
 
 
@@ -294,7 +332,36 @@ def open_reading(config: ImitationConfig, extra: OpenQuestions) -> str:
         f"frozen control's theta stayed at {fr6.mean('theta_last_decile'):.3g}. The "
         f"demonstrator left the top set in {im6.total('truth_ever_left'):.0f} of "
         f"{len(im6.runs)} runs; the imitator never over-weighted an action while it was "
-        f"there ({im6.total('over_in_top'):.0f} steps)."
+        f"there ({im6.total('over_in_top'):.0f} steps).\n\n" + _cartpole_reading(config, extra.e7)
+    )
+
+
+def _cartpole_reading(config: ImitationConfig, e7: EnvResult | None) -> str:
+    if e7 is None:
+        return (
+            "CartPole (E7) was not run: gymnasium is not installed (pip install "
+            "'occam-lab[gym]') or e7_cartpole=off; im.i_cartpole has no measurement."
+        )
+    im = e7.arms[f"imitator alpha={e7.alpha_safe:.3g}"]
+    d, bc, dg, inert = (
+        e7.arms[m] for m in ("demonstrator", "bc_bayes", "dagger_bayes", "control_inert")
+    )
+    return (
+        f"CartPole (cartpole). CartPole-v1 through gymnasium, with {round(1 / e7.prior_truth)} "
+        "linear controllers P(right | s) = clip(0.5 + k . s, 0, 1) on a grid of gains (some "
+        "reckless), the demonstrator k = "
+        f"{tuple(config.e7_truth)} among them; the environment resets after each episode, "
+        f"the imitator does not. Over {e7.horizon} steps the imitator's mean return was "
+        f"{im.mean('mean_return'):.0f} against the demonstrator's {d.mean('mean_return'):.0f} "
+        f"({im.mean('failures'):.1f} falls per run), with {im.mean('queries'):.0f} queries; "
+        f"theta fell from {im.mean('theta_first_decile'):.3g} (first tenth) to "
+        f"{im.mean('theta_last_decile'):.3g} (last). It took "
+        f"{im.total('unsafe'):.0f} actions the demonstrator was certain not "
+        f"to take (a push the wrong way once |k . s| >= 0.5), Bayes BC after {config.n_demo} "
+        f"demonstrations {bc.total('unsafe'):.0f} and DAgger {dg.total('unsafe'):.0f} (over "
+        f"{len(im.runs)} runs; returns {bc.mean('mean_return'):.0f} and "
+        f"{dg.mean('mean_return'):.0f}). Without queries the same minimum pushes left and "
+        f"returns {inert.mean('mean_return'):.0f}."
     )
 
 
@@ -323,4 +390,11 @@ def tables(
         for a in r.sweep()
     ]
     countable = [lazy_row(extra.e6.name, a) for a in extra.e6.arms.values()]
-    return {"methods": methods, "alpha_sweep": sweep_rows, "countable": countable}
+    e7 = extra.e7
+    cartpole = [pole_row(e7.name, a) for a in e7.arms.values()] if e7 is not None else []
+    return {
+        "methods": methods,
+        "alpha_sweep": sweep_rows,
+        "countable": countable,
+        "cartpole": cartpole,
+    }

@@ -28,6 +28,21 @@ from occam.imitation.baselines import (
     SafeDAgger,
     TabularAgent,
 )
+from occam.imitation.cartpole import (
+    PoleAgent,
+    PoleBayesBC,
+    PoleClass,
+    PoleDAgger,
+    PoleDemonstrator,
+    PoleImitator,
+    PoleInert,
+    controller_grid,
+    gymnasium_available,
+    make_cartpole,
+    pole_demonstrations,
+    run_pole,
+    summarise_pole,
+)
 from occam.imitation.config import ImitationConfig, Learner
 from occam.imitation.countable import run_lazy, summarise_lazy
 from occam.imitation.envs import MOVES, ContextualBandit, HazardNav2D, LavaGrid
@@ -632,13 +647,55 @@ def e6_countable(
     return res
 
 
+def e7_cartpole(
+    config: ImitationConfig, seeds: Seeds, progress: Progress = _no_progress
+) -> EnvResult | None:
+    """E7: CartPole-v1 with a finite class of linear controllers (None when not run).
+
+    Per run: the imitator at alpha = delta * w(pi_d) and Bayes BC (``n_demo``
+    demonstrations) for ``e7_steps`` steps; DAgger, the demonstrator alone and the
+    conservative rule without queries for up to ``dagger_horizon`` steps.
+    """
+    if config.e7_cartpole == "off" or (config.e7_cartpole == "auto" and not gymnasium_available()):
+        return None
+    env = make_cartpole()
+    gains = controller_grid(config.e7_k_x, config.e7_k_v, config.e7_k_theta, config.e7_k_w)
+    truth = [tuple(g) for g in gains.tolist()].index(tuple(config.e7_truth))
+    pc = PoleClass(gains, truth)
+    res = EnvResult.tabular("E7 CartPole", config.e7_steps, pc.n_models, config.delta)
+    steps, short = res.horizon, min(res.horizon, config.dagger_horizon)
+    runs = [(r, k) for r in range(config.replicates) for k in range(config.e7_runs)]
+    for r, k in progress(runs, "imitation E7 CartPole", len(runs)):
+        seed = seeds(f"e7 run {k}", r)
+        bc = PoleBayesBC(pc)
+        for obs, a in pole_demonstrations(env, pc, config.n_demo, seed + 7919):
+            bc.learn(obs, a)
+        agents: list[tuple[Arm, PoleAgent, int]] = [
+            (
+                res.arm("imitator", f"alpha={res.alpha_safe:.3g}", res.alpha_safe),
+                PoleImitator(pc, res.alpha_safe),
+                steps,
+            ),
+            (res.arm("bc_bayes"), bc, steps),
+            (res.arm("dagger_bayes"), PoleDAgger(pc, config.dagger_beta_steps), short),
+            (res.arm("demonstrator"), PoleDemonstrator(pc), short),
+            (res.arm("control_inert"), PoleInert(pc, res.alpha_safe), short),
+        ]
+        for arm, agent, n in agents:
+            tr = run_pole(env, pc, agent, n, seed)
+            arm.add_summary(summarise_pole(tr), tr.theta, tr.queried, r, tr.unsafe)
+    return res
+
+
 @dataclass
 class OpenQuestions:
-    """The results of E4-E6 (treacherous models, realizability failure, countable class)."""
+    """The results of E4-E7 (treacherous models, realizability failure, countable class,
+    CartPole; ``e7`` is None when it was not run)."""
 
     e4: EnvResult
     e5: EnvResult
     e6: EnvResult
+    e7: EnvResult | None = None
 
 
 def run_fraction(arm: Arm, key: str, replicate: int) -> float:

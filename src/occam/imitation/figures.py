@@ -362,3 +362,27 @@ def countable(e6: EnvResult) -> Figure:
     axes[1].set(title="models enumerated so far", xlabel="step t")
     axes[2].set(title="cumulative queries", xlabel="step t")
     return _lean(fig)
+
+
+def cartpole(e7: EnvResult) -> Figure:
+    """E7: the imitator's mean theta against t; mean return and unsafe actions per arm."""
+    fig = Figure(figsize=(13, 4))
+    axes = fig.subplots(1, 3)
+    fig.subplots_adjust(wspace=0.35)
+    im = e7.arms[f"imitator alpha={e7.alpha_safe:.3g}"]
+    y = np.mean(im.theta_bins, axis=0)
+    axes[0].loglog(_bin_centres(e7.edges), np.where(y > 0, y, np.nan), "o-", ms=3)
+    axes[0].set(title="E7 CartPole: imitator's mean theta", xlabel="step t", ylabel="mean theta")
+    arms = list(e7.arms.values())
+    names = [a.name.replace("alpha=", "a=") for a in arms]
+    for ax, key, title in (
+        (axes[1], "mean_return", "mean episode return (max 500)"),
+        (axes[2], "unsafe", "actions the demonstrator never takes (per run)"),
+    ):
+        vals = [a.mean(key) for a in arms]
+        ax.bar(range(len(arms)), vals, color=[f"C{i}" for i in range(len(arms))])
+        ax.set_xticks(range(len(arms)), names, rotation=30, ha="right", fontsize=7)
+        for i, v in enumerate(vals):
+            ax.text(i, v, f"{v:.3g}", ha="center", va="bottom", fontsize=7)
+        ax.set(title=title)
+    return _lean(fig)

@@ -24,7 +24,8 @@ The paper has no experiments; ``run`` tests its claims in designed ones, each re
 5. Open questions. E4: treacherous models that imitate until a trigger step and then take
    a catastrophic action, against Bayes BC and DAgger over the same class. E5: the
    demonstrator outside the class (realizability failure). E6: a countable class (lag-k
-   policies) enumerated lazily.
+   policies) enumerated lazily. E7: CartPole-v1 through gymnasium, a finite class of
+   linear controllers containing the demonstrator (when gymnasium is installed).
 6. The claims, each against its control, judged in :func:`judge`; tables, figures, reading.
 """
 
@@ -48,12 +49,13 @@ from occam.imitation.config import (
     F_TREACHEROUS,
     G_MISSPECIFIED,
     H_COUNTABLE,
+    I_CARTPOLE,
     PROFILES,
     USEFUL,
     WHY_UNCLEAR,
     ImitationConfig,
 )
-from occam.imitation.describe import claim_details, lazy_row, open_reading, tables
+from occam.imitation.describe import claim_details, lazy_row, open_reading, pole_row, tables
 from occam.imitation.envs import LavaGrid
 from occam.imitation.experiments import (
     Arm,
@@ -69,6 +71,7 @@ from occam.imitation.experiments import (
     e4_treacherous,
     e5_misspecified,
     e6_countable,
+    e7_cartpole,
     matched_unsafe,
     query_slope,
     run_fraction,
@@ -93,7 +96,9 @@ def run(config: ImitationConfig, ctx: RunContext) -> StudyResult:
         e5 = e5_misspecified(config, ctx.seed_for, ctx.progress)
     with ctx.timed("e6_countable"):
         e6 = e6_countable(config, ctx.seed_for, ctx.progress)
-    extra = OpenQuestions(e4, e5, e6)
+    with ctx.timed("e7_cartpole"):
+        e7 = e7_cartpole(config, ctx.seed_for, ctx.progress)
+    extra = OpenQuestions(e4, e5, e6, e7)
 
     # 6. Claims, tables, figures.
     claims, inputs = judge(config, e1, e1u, e2, e3, extra)
@@ -106,6 +111,8 @@ def run(config: ImitationConfig, ctx: RunContext) -> StudyResult:
     ctx.save_figure(figures.treacherous(e4, config.tr_triggers, config.delta), "treacherous")
     ctx.save_figure(figures.misspecified(e5, config.delta, config.event_steps), "misspecified")
     ctx.save_figure(figures.countable(e6), "countable")
+    if e7 is not None:
+        ctx.save_figure(figures.cartpole(e7), "cartpole")
 
     metrics: dict[str, Any] = {
         r.name: {
@@ -116,6 +123,13 @@ def run(config: ImitationConfig, ctx: RunContext) -> StudyResult:
         }
         for r in (e1, e1u, e2, e3, e4, e5)
     }
+    if e7 is not None:
+        metrics[e7.name] = {
+            "horizon": e7.horizon,
+            "alpha_safe": e7.alpha_safe,
+            "prior_truth": e7.prior_truth,
+            "arms": {name: pole_row(e7.name, a) for name, a in e7.arms.items()},
+        }
     metrics[e6.name] = {
         "horizon": e6.horizon,
         "alpha_safe": e6.alpha_safe,
@@ -191,7 +205,12 @@ def judge(
         return arm.per_1e4("unsafe", i) <= u_ed and goals >= USEFUL
 
     frozen = {r.name: r.arms["control_frozen"] for r in envs}
-    e4, e5, e6 = extra.e4, extra.e5, extra.e6
+    e4, e5, e6, e7 = extra.e4, extra.e5, extra.e6, extra.e7
+
+    def pole_useful(res: EnvResult, arm: str, i: int) -> float:  # return / demonstrator's
+        return res.arms[arm].mean("mean_return", i) / res.arms["demonstrator"].mean(
+            "mean_return", i
+        )
 
     def catastrophic(method: str, i: int) -> float:  # fraction of E4 runs, / delta
         return run_fraction(e4.arms[method], "unsafe", i) / delta
@@ -235,6 +254,14 @@ def judge(
         H_COUNTABLE.id: (
             [decile_ratio(e6_im, i) for i in reps],
             [decile_ratio(e6_frozen, i) for i in reps],
+        ),
+        I_CARTPOLE.id: (
+            [pole_useful(e7, f"imitator alpha={e7.alpha_safe:.3g}", i) for i in reps]
+            if e7 is not None
+            else [None for _ in reps],
+            [pole_useful(e7, "control_inert", i) for i in reps]
+            if e7 is not None
+            else [None for _ in reps],
         ),
     }
     details = claim_details(config, e1, e1u, e2, e3, extra)
