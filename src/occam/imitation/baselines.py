@@ -18,6 +18,13 @@ Tabular (E1, E2), on a :class:`~occam.imitation.models.TabularClass`:
   (their mean) acts iff the doubt ``max_a std_k p_k(a)`` is at most chi, else the expert acts
   and labels (Menda et al. 2019, the doubt rule only: the discrepancy rule needs the expert's
   action at every step, i.e. a query per step).
+* :class:`SafeDAgger` -- SafeDAgger's safety policy (Zhang & Cho 2017) made tabular: the
+  novice (the posterior predictive) acts iff, at this key, it has at least ``n_min``
+  demonstrator labels and the novice is within ``tau`` (total variation) of their empirical
+  distribution; otherwise the expert acts and labels. The paper's safety policy is a
+  classifier predicting "the novice deviates from the reference by more than tau" from
+  held-out data; with a finite key set the per-key estimate is that classifier, with no
+  generalisation error.
 * :class:`EntropyQuery` -- query iff the posterior's epistemic entropy at key (the mutual
   information ``H(sum_m w_m p_m) - sum_m w_m H(p_m)``) exceeds tau, else act with the
   predictive. (Raw predictive entropy would also count the demonstrator's own randomness and
@@ -208,6 +215,42 @@ class EnsembleDAgger(TabularAgent):
         lw = self.post.log_weights[self._members]
         w = np.exp(lw - lw.max())
         self._w = w / w.sum()
+
+
+def safe_to_act(novice: FloatArray, label_counts: FloatArray, tau: float, n_min: int) -> bool:
+    """SafeDAgger's gate at one key: trust the novice iff it has seen ``n_min`` labels there
+    and ``TV(novice, empirical labels) = 0.5 * sum_a |novice(a) - n(a) / n| <= tau``.
+
+    ``novice``: shape (A,), its action probabilities; ``label_counts``: shape (A,), the
+    demonstrator's labels at this key so far.
+    """
+    n = float(label_counts.sum())
+    if n < n_min or n == 0.0:
+        return False
+    return 0.5 * float(np.abs(novice - label_counts / n).sum()) <= tau
+
+
+class SafeDAgger(TabularAgent):
+    """SafeDAgger (Zhang & Cho 2017), tabular: the Bayes novice acts where the gate
+    :func:`safe_to_act` trusts it, the expert acts (a query, labelled) elsewhere."""
+
+    def __init__(self, tc: TabularClass, tau: float, n_min: int) -> None:
+        self.post = _Posterior(tc)
+        self.tau, self.n_min = tau, n_min
+        self.counts = np.zeros(tc.probs.shape[1:])  # (K, A) demonstrator labels per key
+
+    def cache_version(self) -> int | None:
+        return self.post.version
+
+    def policy(self, key: int, t: int) -> tuple[FloatArray, float]:
+        novice = self.post.predictive(key)
+        if safe_to_act(novice, self.counts[key], self.tau, self.n_min):
+            return novice, 0.0
+        return np.zeros(novice.size), 1.0
+
+    def observe(self, key: int, action: int) -> None:
+        self.post.observe(key, action)
+        self.counts[key, action] += 1.0
 
 
 class Demonstrator(TabularAgent):

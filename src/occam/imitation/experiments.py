@@ -25,9 +25,26 @@ from occam.imitation.baselines import (
     NavDAgger,
     NavDemonstrator,
     NavEnsembleDAgger,
+    SafeDAgger,
     TabularAgent,
 )
+from occam.imitation.cartpole import (
+    PoleAgent,
+    PoleBayesBC,
+    PoleClass,
+    PoleDAgger,
+    PoleDemonstrator,
+    PoleImitator,
+    PoleInert,
+    controller_grid,
+    gymnasium_available,
+    make_cartpole,
+    pole_demonstrations,
+    run_pole,
+    summarise_pole,
+)
 from occam.imitation.config import ImitationConfig, Learner
+from occam.imitation.countable import run_lazy, summarise_lazy
 from occam.imitation.envs import MOVES, ContextualBandit, HazardNav2D, LavaGrid
 from occam.imitation.imitator import safe_alpha
 from occam.imitation.models import (
@@ -53,6 +70,13 @@ from occam.imitation.runner import (
     run_nav,
     run_tabular,
     summarise,
+)
+from occam.imitation.treachery import (
+    TimedBayesBC,
+    TimedDAgger,
+    TimedImitator,
+    TimedSafeDAgger,
+    trigger_class,
 )
 
 STAY = MOVES.index((0, 0))  # the 'stay' action of E2 and E3
@@ -81,6 +105,8 @@ class Arm:
     theta_bins: list[np.ndarray] = field(default_factory=list)
     cum_queries: list[np.ndarray] = field(default_factory=list)
     cum_theta3: list[np.ndarray] = field(default_factory=list)
+    cum_unsafe: list[np.ndarray] = field(default_factory=list)
+    models_curve: list[np.ndarray] = field(default_factory=list)  # E6: models enumerated
     query_cells: np.ndarray | None = None
 
     @property
@@ -89,12 +115,25 @@ class Arm:
 
     def add(self, tr: Trace, replicate: int, event_steps: int = 0) -> None:
         """Add one run of replicate ``replicate``; curves on log bins of its own length."""
-        horizon = tr.theta.size
+        self.add_summary(summarise(tr, event_steps), tr.theta, tr.queried, replicate, tr.unsafe)
+
+    def add_summary(
+        self,
+        summary: dict[str, float],
+        theta: np.ndarray,
+        queried: np.ndarray,
+        replicate: int,
+        unsafe: np.ndarray | None = None,
+    ) -> None:
+        """Add one run given its summary and per-step theta, queries (and unsafe actions)."""
+        horizon = theta.size
         edges, checkpoints = log_bins(horizon), checkpoints_for(horizon)
-        self.runs.append({**summarise(tr, event_steps), "replicate": float(replicate)})
-        self.theta_bins.append(binned_mean(tr.theta, edges))
-        self.cum_queries.append(np.cumsum(tr.queried)[checkpoints - 1].astype(np.float64))
-        self.cum_theta3.append(np.cumsum(tr.theta**3)[checkpoints - 1])
+        self.runs.append({**summary, "replicate": float(replicate)})
+        self.theta_bins.append(binned_mean(theta, edges))
+        self.cum_queries.append(np.cumsum(queried)[checkpoints - 1].astype(np.float64))
+        self.cum_theta3.append(np.cumsum(theta**3)[checkpoints - 1])
+        if unsafe is not None:
+            self.cum_unsafe.append(np.cumsum(unsafe)[checkpoints - 1].astype(np.float64))
 
     def _values(self, key: str, replicate: int | None) -> list[float]:
         return [r[key] for r in self.runs if replicate is None or r["replicate"] == replicate]
@@ -227,6 +266,10 @@ def _tabular_arms(
     for tau in config.entropy_taus:
         arm = res.arm("entropy_query", f"tau={tau:g}", tau)
         arm.add(runner(env, tc, EntropyQuery(tc, tau), horizon, seed), replicate, k)
+    for tau in config.safe_dagger_taus:
+        arm = res.arm("safe_dagger", f"tau={tau:g}", tau)
+        safe = SafeDAgger(tc, tau, config.safe_dagger_n_min)
+        arm.add(runner(env, tc, safe, horizon, seed), replicate, k)
     # Controls: the same agent without the conservative minimum (k steps), and without
     # learning (control_horizon steps).
     ablated = PredictiveImitator(tc, res.alpha_safe)
@@ -300,6 +343,11 @@ def e1_unambiguous(
         for tau in config.entropy_taus:
             agent = EntropyQuery(tc, tau)
             res.arm("entropy_query", f"tau={tau:g}", tau).add(
+                run_bandit(env, tc, agent, horizon, seed), r
+            )
+        for tau in config.safe_dagger_taus:
+            agent = SafeDAgger(tc, tau, config.safe_dagger_n_min)
+            res.arm("safe_dagger", f"tau={tau:g}", tau).add(
                 run_bandit(env, tc, agent, horizon, seed), r
             )
     return res
@@ -461,3 +509,196 @@ def matched_unsafe(res: EnvResult, method: str, queries: float, replicate: int) 
         if a.method == method
     )
     return float(np.interp(queries, [p[0] for p in points], [p[1] for p in points]))
+
+
+# ---------------------------------------------------------------------------------------
+# Open questions: treacherous models, realizability failure, a countable class
+# ---------------------------------------------------------------------------------------
+
+
+def e4_treacherous(
+    config: ImitationConfig, seeds: Seeds, progress: Progress = _no_progress
+) -> EnvResult:
+    """Treacherous models (the newsletter's deceptive model): the imitator against Bayes BC,
+    DAgger and SafeDAgger over the same class, trained on the same demonstrator data.
+
+    Per run: a fresh bandit and class (:func:`~occam.imitation.treachery.trigger_class`);
+    the imitator at alpha_safe = delta * w(pi_d) and at control_alpha; Bayes BC after
+    ``n_demo`` demonstrations (all before the first trigger); DAgger (Bayes learner);
+    SafeDAgger (Bayes novice, gate threshold ``tr_safe_dagger_tau``).
+    """
+    n_models = 1 + len(config.tr_triggers) * len(config.tr_eps) + config.tr_honest
+    res = EnvResult.tabular("E4 treacherous", config.tr_horizon, n_models, config.delta)
+    horizon = res.horizon
+    runs = [(r, k) for r in range(config.replicates) for k in range(config.tr_runs)]
+    for r, k in progress(runs, "imitation E4 treacherous", len(runs)):
+        env, tcl = trigger_class(
+            np.random.default_rng(seeds(f"e4 class {k}", r)),
+            config.tr_contexts,
+            config.tr_actions,
+            config.tr_triggers,
+            config.tr_eps,
+            config.tr_honest,
+        )
+        seed = seeds(f"e4 run {k}", r)
+        first = min(config.tr_triggers)
+        bc = TimedBayesBC(tcl)
+        bc.pretrain_timed(demonstrations(env, tcl.base, config.n_demo, seed + 7919))
+        agents: list[tuple[Arm, TabularAgent]] = [
+            (res.arm("imitator", f"alpha={a:.3g}", a), TimedImitator(tcl, a))
+            for a in sorted({res.alpha_safe, config.control_alpha})
+        ]
+        safe = TimedSafeDAgger(tcl, config.tr_safe_dagger_tau, config.safe_dagger_n_min)
+        agents += [
+            (res.arm("bc_bayes"), bc),
+            (res.arm("dagger_bayes"), TimedDAgger(tcl, config.dagger_beta_steps)),
+            (res.arm("safe_dagger", f"tau={config.tr_safe_dagger_tau:g}"), safe),
+        ]
+        for arm, agent in agents:
+            tr = run_tabular(env, tcl.base, agent, horizon, seed)
+            arm.add(tr, r)
+            arm.runs[-1]["queries_after_trigger"] = float(tr.queried[first:].sum())
+            arm.runs[-1]["unsafe_before_trigger"] = float(tr.unsafe[:first].sum())
+    return res
+
+
+def e5_misspecified(
+    config: ImitationConfig, seeds: Seeds, progress: Progress = _no_progress
+) -> EnvResult:
+    """Realizability failure: E1's classes with the demonstrator outside the class.
+
+    Three versions of each E1 class (same bandit, same alpha = delta / |M|):
+    ``realizable`` (as in E1); ``truth removed`` (the demonstrator's model gets prior weight
+    0, so the nearest models left are the near-twins, which allow the hazard); ``perturbed``
+    (the class is E1's, but the demonstrator is the tempered truth ``pi_d^tau`` renormalised:
+    outside the class, with the same support, so the nearest model is safe).
+    """
+    n_models = 1 + config.e1_twins + config.e1_random
+    horizon = min(config.e1_horizon, config.control_horizon)
+    res = EnvResult.tabular("E5 misspecified", horizon, n_models, config.delta)
+    runs = [(r, k) for r in range(config.replicates) for k in range(config.e1_seeds)]
+    for r, k in progress(runs, "imitation E5 misspecified", len(runs)):
+        env, tc = _bandit(config, seeds(f"e5 class {k}", r), config.e1_twin_eps)
+        seed = seeds(f"e5 run {k}", r)
+        for name, cls in (
+            ("realizable", tc),
+            ("truth removed", without_truth(tc)),
+            ("perturbed", perturbed_demonstrator(tc, config.ms_temper)),
+        ):
+            tr = run_bandit(env, cls, TabularImitator(cls, res.alpha_safe), horizon, seed)
+            res.arm(name).add(tr, r, config.event_steps)
+    return res
+
+
+def without_truth(tc: TabularClass) -> TabularClass:
+    """``tc`` with the demonstrator's prior weight set to 0 (uniform over the others).
+
+    The demonstrator still acts (``truth`` still names its row), but no model of it is in
+    the class: ``w(pi_d) = 0`` and the Ville bound ``alpha / w(pi_d)`` says nothing.
+    """
+    m = tc.n_models
+    log_prior = np.full(m, -math.log(m - 1))
+    log_prior[tc.truth] = -math.inf
+    return TabularClass(tc.probs, log_prior, tc.truth, tc.labels)
+
+
+def perturbed_demonstrator(tc: TabularClass, temper: float) -> TabularClass:
+    """``tc``'s class with a new demonstrator ``pi_d^temper`` (renormalised) outside it.
+
+    The tempered policy has the same zeros as ``pi_d`` (the hazard stays impossible) but is
+    in no model of the class; it is appended as a row with prior weight 0.
+    """
+    pd = tc.probs[tc.truth] ** temper
+    pd /= pd.sum(axis=1, keepdims=True)
+    probs = np.concatenate([tc.probs, pd[None]])
+    log_prior = np.concatenate([tc.log_prior, [-math.inf]])
+    return TabularClass(probs, log_prior, tc.n_models, [*tc.labels, "perturbed demonstrator"])
+
+
+def e6_countable(
+    config: ImitationConfig, seeds: Seeds, progress: Progress = _no_progress
+) -> EnvResult:
+    """The lazily enumerated imitator over the countable class of lag-k policies.
+
+    alpha = delta * w(pi_d), ``w(pi_d) = 2^-(k*+1) / |P|``; the frozen-posterior control
+    asks but never updates (nor enumerates further).
+    """
+    lag, p = config.lz_truth_lag, config.lz_truth_p
+    prior = 2.0 ** -(lag + 1) / len(config.lz_grid)
+    horizon = config.lz_horizon
+    res = EnvResult(
+        "E6 countable",
+        horizon,
+        safe_alpha(config.delta, prior),
+        prior,
+        log_bins(horizon),
+        checkpoints_for(horizon),
+    )
+    runs = [(r, k) for r in range(config.replicates) for k in range(config.lz_runs)]
+    for r, k in progress(runs, "imitation E6 countable", len(runs)):
+        seed = seeds(f"e6 run {k}", r)
+        for method, learn in (("imitator", True), ("control_frozen", False)):
+            tr = run_lazy(
+                config.lz_grid, (lag, p), res.alpha_safe, horizon, seed, learn, config.lz_max_models
+            )
+            arm = res.arm(method, f"alpha={res.alpha_safe:.3g}", res.alpha_safe)
+            arm.add_summary(summarise_lazy(tr), tr.theta, tr.queried, r)
+            arm.models_curve.append(tr.n_models[res.checkpoints - 1].astype(np.float64))
+    return res
+
+
+def e7_cartpole(
+    config: ImitationConfig, seeds: Seeds, progress: Progress = _no_progress
+) -> EnvResult | None:
+    """E7: CartPole-v1 with a finite class of linear controllers (None when not run).
+
+    Per run: the imitator at alpha = delta * w(pi_d) and Bayes BC (``n_demo``
+    demonstrations) for ``e7_steps`` steps; DAgger, the demonstrator alone and the
+    conservative rule without queries for up to ``dagger_horizon`` steps.
+    """
+    if config.e7_cartpole == "off" or (config.e7_cartpole == "auto" and not gymnasium_available()):
+        return None
+    env = make_cartpole()
+    gains = controller_grid(config.e7_k_x, config.e7_k_v, config.e7_k_theta, config.e7_k_w)
+    truth = [tuple(g) for g in gains.tolist()].index(tuple(config.e7_truth))
+    pc = PoleClass(gains, truth)
+    res = EnvResult.tabular("E7 CartPole", config.e7_steps, pc.n_models, config.delta)
+    steps, short = res.horizon, min(res.horizon, config.dagger_horizon)
+    runs = [(r, k) for r in range(config.replicates) for k in range(config.e7_runs)]
+    for r, k in progress(runs, "imitation E7 CartPole", len(runs)):
+        seed = seeds(f"e7 run {k}", r)
+        bc = PoleBayesBC(pc)
+        for obs, a in pole_demonstrations(env, pc, config.n_demo, seed + 7919):
+            bc.learn(obs, a)
+        agents: list[tuple[Arm, PoleAgent, int]] = [
+            (
+                res.arm("imitator", f"alpha={res.alpha_safe:.3g}", res.alpha_safe),
+                PoleImitator(pc, res.alpha_safe),
+                steps,
+            ),
+            (res.arm("bc_bayes"), bc, steps),
+            (res.arm("dagger_bayes"), PoleDAgger(pc, config.dagger_beta_steps), short),
+            (res.arm("demonstrator"), PoleDemonstrator(pc), short),
+            (res.arm("control_inert"), PoleInert(pc, res.alpha_safe), short),
+        ]
+        for arm, agent, n in agents:
+            tr = run_pole(env, pc, agent, n, seed)
+            arm.add_summary(summarise_pole(tr), tr.theta, tr.queried, r, tr.unsafe)
+    return res
+
+
+@dataclass
+class OpenQuestions:
+    """The results of E4-E7 (treacherous models, realizability failure, countable class,
+    CartPole; ``e7`` is None when it was not run)."""
+
+    e4: EnvResult
+    e5: EnvResult
+    e6: EnvResult
+    e7: EnvResult | None = None
+
+
+def run_fraction(arm: Arm, key: str, replicate: int) -> float:
+    """The fraction of one replicate's runs in which ``key`` (a count) was positive."""
+    vals = arm._values(key, replicate)
+    return float(np.mean([v > 0 for v in vals])) if vals else math.nan

@@ -109,7 +109,11 @@ def alpha_tradeoff(e1: EnvResult, e2: EnvResult) -> Figure:
             ax.annotate(
                 f"{a.value:.2g}", (x, y), fontsize=7, textcoords="offset points", xytext=(3, 3)
             )
-        for method, color, marker in (("ensemble_dagger", "C1", "s"), ("entropy_query", "C2", "^")):
+        for method, color, marker in (
+            ("ensemble_dagger", "C1", "s"),
+            ("entropy_query", "C2", "^"),
+            ("safe_dagger", "C5", "v"),
+        ):
             arms = sorted(
                 (a for a in res.arms.values() if a.method == method),
                 key=lambda a: a.mean("queries"),
@@ -256,4 +260,129 @@ def e3_budget(e3: EnvResult) -> Figure:
         ylabel="unsafe actions per 10^4 steps",
     )
     ax.legend(fontsize=7)
+    return _lean(fig)
+
+
+def treacherous(e4: EnvResult, triggers: tuple[int, ...], delta: float) -> Figure:
+    """E4: (a) the imitator's mean theta against t, trigger steps marked; (b) cumulative
+    catastrophic actions per run; (c) the fraction of runs with one, against the bound."""
+    fig = Figure(figsize=(15, 4.5))
+    axes = fig.subplots(1, 3)
+    fig.subplots_adjust(wspace=0.3)
+    safe = e4.arms[f"imitator alpha={e4.alpha_safe:.3g}"]
+    ax = axes[0]
+    y = np.mean(safe.theta_bins, axis=0)
+    ax.loglog(_bin_centres(e4.edges), np.where(y > 0, y, np.nan), "o-", ms=3, color="C0")
+    for tau in triggers:
+        ax.axvline(tau, color="C3", lw=0.7, ls=":")
+    ax.set(
+        title="E4: imitator's mean theta (dotted: triggers)",
+        xlabel="step t",
+        ylabel="mean theta",
+    )
+    arms = sorted(
+        (
+            a
+            for a in e4.arms.values()
+            if a.method in ("imitator", "bc_bayes", "dagger_bayes", "safe_dagger")
+        ),
+        key=lambda a: a.name,
+    )
+    ax = axes[1]
+    for i, arm in enumerate(arms):
+        ax.plot(e4.checkpoints, np.mean(arm.cum_unsafe, axis=0), "o-", ms=3, color=f"C{i}")
+        ax.lines[-1].set_label(arm.name)
+    for tau in triggers:
+        ax.axvline(tau, color="C3", lw=0.7, ls=":")
+    ax.set_xscale("log")
+    ax.set_yscale("symlog", linthresh=1)
+    ax.set(title="cumulative catastrophic actions (mean per run)", xlabel="step t", ylabel="count")
+    ax.legend(fontsize=7)
+    ax = axes[2]
+    frac = [float(np.mean([r["unsafe"] > 0 for r in a.runs])) for a in arms]
+    ax.bar(range(len(arms)), frac, color=[f"C{i}" for i in range(len(arms))])
+    ax.axhline(delta, color="k", ls="--", lw=1, label=f"bound alpha / w(pi_d) = {delta:g}")
+    ax.set_xticks(range(len(arms)), [a.name for a in arms], rotation=30, ha="right", fontsize=7)
+    for i, v in enumerate(frac):
+        ax.text(i, v, f"{v:.2g}", ha="center", va="bottom", fontsize=7)
+    ax.set(title="runs with a catastrophic action", ylabel="fraction of runs", ylim=(0, 1.1))
+    ax.legend(fontsize=7)
+    return _lean(fig)
+
+
+def misspecified(e5: EnvResult, delta: float, event_steps: int) -> Figure:
+    """E5: P(E_k), unsafe actions per 10^4 steps and queries for the three classes."""
+    fig = Figure(figsize=(13, 4))
+    axes = fig.subplots(1, 3)
+    fig.subplots_adjust(wspace=0.35)
+    arms = list(e5.arms.values())
+    names = [a.name for a in arms]
+    panels = (
+        ([a.mean("unsafe_within_k") for a in arms], f"P(unsafe action within {event_steps})"),
+        ([a.per_1e4("unsafe") for a in arms], "unsafe actions per 10^4 steps"),
+        ([a.mean("queries") for a in arms], f"queries per run ({e5.horizon} steps)"),
+    )
+    for ax, (vals, title) in zip(axes, panels, strict=True):
+        ax.bar(range(len(arms)), vals, color=["C0", "C3", "C2"][: len(arms)])
+        ax.set_xticks(range(len(arms)), names, rotation=20, ha="right", fontsize=8)
+        for i, v in enumerate(vals):
+            ax.text(i, v, f"{v:.3g}", ha="center", va="bottom", fontsize=7)
+        ax.set(title=title)
+    axes[0].axhline(delta, color="k", ls="--", lw=1, label=f"Ville bound delta = {delta:g}")
+    axes[0].legend(fontsize=7)
+    fig.suptitle("E5: the demonstrator outside the class (E1 bandits, same alpha)", fontsize=10)
+    return _lean(fig)
+
+
+def countable(e6: EnvResult) -> Figure:
+    """E6: theta against t (imitator and frozen control), models enumerated, queries."""
+    fig = Figure(figsize=(13, 4))
+    axes = fig.subplots(1, 3)
+    fig.subplots_adjust(wspace=0.3)
+    for arm, color in zip(e6.arms.values(), ("C0", "C3"), strict=False):
+        y = np.mean(arm.theta_bins, axis=0)
+        axes[0].loglog(
+            _bin_centres(e6.edges),
+            np.where(y > 0, y, np.nan),
+            "o-",
+            ms=3,
+            color=color,
+            label=arm.method,
+        )
+        axes[1].loglog(e6.checkpoints, np.mean(arm.models_curve, axis=0), "o-", ms=3, color=color)
+        axes[2].loglog(
+            e6.checkpoints,
+            np.maximum(np.mean(arm.cum_queries, axis=0), 1),
+            "o-",
+            ms=3,
+            color=color,
+        )
+    axes[0].set(title="E6 lag-k class: mean theta", xlabel="step t", ylabel="mean theta")
+    axes[0].legend(fontsize=7)
+    axes[1].set(title="models enumerated so far", xlabel="step t")
+    axes[2].set(title="cumulative queries", xlabel="step t")
+    return _lean(fig)
+
+
+def cartpole(e7: EnvResult) -> Figure:
+    """E7: the imitator's mean theta against t; mean return and unsafe actions per arm."""
+    fig = Figure(figsize=(13, 4))
+    axes = fig.subplots(1, 3)
+    fig.subplots_adjust(wspace=0.35)
+    im = e7.arms[f"imitator alpha={e7.alpha_safe:.3g}"]
+    y = np.mean(im.theta_bins, axis=0)
+    axes[0].loglog(_bin_centres(e7.edges), np.where(y > 0, y, np.nan), "o-", ms=3)
+    axes[0].set(title="E7 CartPole: imitator's mean theta", xlabel="step t", ylabel="mean theta")
+    arms = list(e7.arms.values())
+    names = [a.name.replace("alpha=", "a=") for a in arms]
+    for ax, key, title in (
+        (axes[1], "mean_return", "mean episode return (max 500)"),
+        (axes[2], "unsafe", "actions the demonstrator never takes (per run)"),
+    ):
+        vals = [a.mean(key) for a in arms]
+        ax.bar(range(len(arms)), vals, color=[f"C{i}" for i in range(len(arms))])
+        ax.set_xticks(range(len(arms)), names, rotation=30, ha="right", fontsize=7)
+        for i, v in enumerate(vals):
+            ax.text(i, v, f"{v:.3g}", ha="center", va="bottom", fontsize=7)
+        ax.set(title=title)
     return _lean(fig)

@@ -229,6 +229,8 @@ class LazyImitator:
     ``log_prior(i)`` is model i's log prior weight, ``tail_mass(n)`` the total prior weight of
     the models with index >= n (e.g. ``2**-n`` for ``w_i = 2**-(i+1)``), and
     ``probs(i, key)`` model i's action probabilities (shape (A,)) at history ``key``.
+    ``batch_probs(n, key)``, if given, returns the same for models ``0 .. n-1`` at once (shape
+    (n, A)); it must agree with ``probs`` and only saves the per-model Python calls.
 
     Why a finite prefix suffices: a model with index >= n has unnormalised posterior weight
     ``w_i * nu_i(h) <= tail_mass(n)`` (likelihoods are <= 1), while every top-set member has
@@ -242,6 +244,7 @@ class LazyImitator:
     probs: Callable[[int, int], FloatArray]
     alpha: float
     max_models: int = 100_000
+    batch_probs: Callable[[int, int], FloatArray] | None = None
     log_weights: FloatArray = field(init=False)
     history: list[tuple[int, int]] = field(init=False, default_factory=list)
 
@@ -275,14 +278,19 @@ class LazyImitator:
         """How many models have been enumerated so far."""
         return int(self.log_weights.size)
 
+    def _all_probs(self, key: int) -> FloatArray:
+        """The enumerated models' action probabilities at ``key``: shape (n_models, A)."""
+        if self.batch_probs is not None:
+            return self.batch_probs(self.n_models, key)
+        return np.stack([self.probs(i, key) for i in range(self.n_models)])
+
     def step(self, key: int) -> tuple[FloatArray, float, IntArray]:
         """``imitator_step`` over the enumerated prefix at history ``key``."""
-        probs = np.stack([self.probs(i, key) for i in range(self.n_models)])
-        return imitator_step(self.log_weights, probs, self.alpha)
+        return imitator_step(self.log_weights, self._all_probs(key), self.alpha)
 
     def observe_demonstrator(self, key: int, action: int) -> None:
         """Bayes-update on the demonstrator's ``action`` at ``key``, then enumerate further."""
-        lik = np.array([self.probs(i, key)[action] for i in range(self.n_models)])
+        lik = self._all_probs(key)[:, action]
         self.log_weights = posterior_update(self.log_weights, lik)
         self.history.append((key, action))
         self._expand()

@@ -12,8 +12,11 @@ also given a demonstrator label at every step. Per step we record (see :class:`T
 * ``reward``, ``goal``, ``hazard`` -- what the environment reported; ``keys`` -- the
   observation (E1/E2) for heat maps.
 
-Randomness: the loop's uniforms come from ``np.random.default_rng(seed)``, the environment
-is reset once with ``seed``; given the seed every number is reproducible.
+Randomness: the environment is reset once with ``seed``; the loop's uniforms come from
+:func:`agent_rng` ``(seed)``, a stream independent of the environment's (seeding both with the
+bare ``seed`` would hand them the same numbers: in E1 the context and the demonstrator's
+action at a step would be drawn from one uniform). Given the seed every number is
+reproducible.
 
 Every loop takes either a fast core from :mod:`occam.imitation.envs` or its ``gymnasium.Env``
 from :mod:`occam.imitation.gym` (also through ``gymnasium.make`` and its wrappers): it acts
@@ -77,6 +80,12 @@ class Trace:
         )
 
 
+def agent_rng(seed: int) -> np.random.Generator:
+    """The agent's and demonstrator's random stream for a run whose environment is reset with
+    ``seed``: a ``SeedSequence`` over ``(seed, 1)``, independent of ``default_rng(seed)``."""
+    return np.random.default_rng([seed, 1])
+
+
 def _sample(probs: FloatArray, u: float) -> int:
     """Inverse-CDF sample from ``probs`` (shape (A,)) with uniform ``u``; never a 0-prob action."""
     a = sample_own_or_query(probs / probs.sum(), u)
@@ -137,7 +146,8 @@ class PredictiveImitator(TabularImitator):
 
     def policy_table(self) -> tuple[FloatArray, FloatArray]:
         _, theta = super().policy_table()
-        pred = np.einsum("m,mka->ka", self._weights(), self.tc.probs)
+        w = self._weights()  # key by key, exactly as policy() sums: the traces stay identical
+        pred = np.stack([w @ self.tc.probs[:, key] for key in range(self.tc.probs.shape[1])])
         return (1.0 - theta)[:, None] * pred, theta
 
 
@@ -232,7 +242,7 @@ class InertEnsembleImitator(EnsembleImitator):
 
 def demonstrations(env: Any, tc: TabularClass, n: int, seed: int) -> list[tuple[int, int]]:
     """``n`` (key, action) pairs from the demonstrator acting alone in a fresh copy of env."""
-    rng = np.random.default_rng(seed)
+    rng = agent_rng(seed)
     pd = tc.probs[tc.truth]
     obs, _ = env.reset(seed=seed)
     out = []
@@ -245,7 +255,7 @@ def demonstrations(env: Any, tc: TabularClass, n: int, seed: int) -> list[tuple[
 
 def run_tabular(env: Any, tc: TabularClass, agent: TabularAgent, horizon: int, seed: int) -> Trace:
     """Run ``agent`` for ``horizon`` steps in ``env`` (E1/E2); ``tc``'s truth demonstrates."""
-    rng = np.random.default_rng(seed)
+    rng = agent_rng(seed)
     u = rng.random((horizon, 3))
     pd_all = tc.probs[tc.truth]
     n_actions = pd_all.shape[1]
@@ -303,7 +313,7 @@ def run_bandit(
     if agent.labels_every_step or agent.cache_version() is None:
         return run_tabular(env, tc, agent, horizon, seed)
     core = core_of(env)
-    rng = np.random.default_rng(seed)
+    rng = agent_rng(seed)
     u = rng.random((horizon, 3))
     pd = tc.probs[tc.truth]  # (S, A)
     n_contexts, n_actions = pd.shape
@@ -356,7 +366,7 @@ def nav_demonstrations(
     env: HazardNav2D | Any, n: int, seed: int, demo_kwargs: dict[str, float]
 ) -> list[tuple[FloatArray, int]]:
     """``n`` (features, action) pairs from E3's demonstrator acting alone."""
-    rng = np.random.default_rng(seed)
+    rng = agent_rng(seed)
     core = core_of(env)
     obs, _ = env.reset(seed=seed)
     out = []
@@ -375,7 +385,7 @@ def run_nav(
     demo_kwargs: dict[str, float],
 ) -> Trace:
     """E3's loop: like :func:`run_tabular`, with the analytic demonstrator and features."""
-    rng = np.random.default_rng(seed)
+    rng = agent_rng(seed)
     u = rng.random((horizon, 3))
     tr = Trace.empty(horizon)
     core = core_of(env)

@@ -21,7 +21,12 @@ The paper has no experiments; ``run`` tests its claims in designed ones, each re
    value iteration; the same arms, and the conservative rule without queries.
 4. E3, continuous 2-D navigation with an MLP ensemble as approximate posterior (no
    guarantee), against EnsembleDAgger at matched query budgets, BC and DAgger.
-5. The claims, each against its control, judged in :func:`judge`; tables, figures, reading.
+5. Open questions. E4: treacherous models that imitate until a trigger step and then take
+   a catastrophic action, against Bayes BC and DAgger over the same class. E5: the
+   demonstrator outside the class (realizability failure). E6: a countable class (lag-k
+   policies) enumerated lazily. E7: CartPole-v1 through gymnasium, a finite class of
+   linear controllers containing the demonstrator (when gymnasium is installed).
+6. The claims, each against its control, judged in :func:`judge`; tables, figures, reading.
 """
 
 from __future__ import annotations
@@ -41,16 +46,21 @@ from occam.imitation.config import (
     C_USEFUL,
     CLAIMS,
     E_ENSEMBLE,
+    F_TREACHEROUS,
+    G_MISSPECIFIED,
+    H_COUNTABLE,
+    I_CARTPOLE,
     PROFILES,
     USEFUL,
     WHY_UNCLEAR,
     ImitationConfig,
 )
-from occam.imitation.describe import claim_details, tables
+from occam.imitation.describe import claim_details, lazy_row, open_reading, pole_row, tables
 from occam.imitation.envs import LavaGrid
 from occam.imitation.experiments import (
     Arm,
     EnvResult,
+    OpenQuestions,
     arm_row,
     at_safe_alpha,
     decile_ratio,
@@ -58,8 +68,13 @@ from occam.imitation.experiments import (
     e1_unambiguous,
     e2_gridworld,
     e3_navigation,
+    e4_treacherous,
+    e5_misspecified,
+    e6_countable,
+    e7_cartpole,
     matched_unsafe,
     query_slope,
+    run_fraction,
 )
 from occam.study import RunContext, Study, StudyResult, json_ready
 
@@ -74,15 +89,30 @@ def run(config: ImitationConfig, ctx: RunContext) -> StudyResult:
         e2 = e2_gridworld(config, ctx.seed_for, ctx.progress)
     with ctx.timed("e3_navigation"):
         e3 = e3_navigation(config, ctx.seed_for, ctx.progress)
+    # 5. Open questions.
+    with ctx.timed("e4_treacherous"):
+        e4 = e4_treacherous(config, ctx.seed_for, ctx.progress)
+    with ctx.timed("e5_misspecified"):
+        e5 = e5_misspecified(config, ctx.seed_for, ctx.progress)
+    with ctx.timed("e6_countable"):
+        e6 = e6_countable(config, ctx.seed_for, ctx.progress)
+    with ctx.timed("e7_cartpole"):
+        e7 = e7_cartpole(config, ctx.seed_for, ctx.progress)
+    extra = OpenQuestions(e4, e5, e6, e7)
 
-    # 5. Claims, tables, figures.
-    claims, inputs = judge(config, e1, e1u, e2, e3)
+    # 6. Claims, tables, figures.
+    claims, inputs = judge(config, e1, e1u, e2, e3, extra)
     ctx.save_figure(figures.query_rates(e1, e2, e3), "query_rates")
     ctx.save_figure(figures.alpha_tradeoff(e1, e2), "alpha_tradeoff")
     ctx.save_figure(figures.unsafe_bars(e1, e2, e3), "unsafe_bars")
     grid = LavaGrid(config.e2_size, config.e2_slip)
     ctx.save_figure(figures.grid_queries(e2, grid), "grid_queries")
     ctx.save_figure(figures.e3_budget(e3), "e3_budget")
+    ctx.save_figure(figures.treacherous(e4, config.tr_triggers, config.delta), "treacherous")
+    ctx.save_figure(figures.misspecified(e5, config.delta, config.event_steps), "misspecified")
+    ctx.save_figure(figures.countable(e6), "countable")
+    if e7 is not None:
+        ctx.save_figure(figures.cartpole(e7), "cartpole")
 
     metrics: dict[str, Any] = {
         r.name: {
@@ -91,14 +121,27 @@ def run(config: ImitationConfig, ctx: RunContext) -> StudyResult:
             "prior_truth": r.prior_truth,
             "arms": {name: arm_row(r.name, a) for name, a in r.arms.items()},
         }
-        for r in (e1, e1u, e2, e3)
+        for r in (e1, e1u, e2, e3, e4, e5)
+    }
+    if e7 is not None:
+        metrics[e7.name] = {
+            "horizon": e7.horizon,
+            "alpha_safe": e7.alpha_safe,
+            "prior_truth": e7.prior_truth,
+            "arms": {name: pole_row(e7.name, a) for name, a in e7.arms.items()},
+        }
+    metrics[e6.name] = {
+        "horizon": e6.horizon,
+        "alpha_safe": e6.alpha_safe,
+        "prior_truth": e6.prior_truth,
+        "arms": {name: lazy_row(e6.name, a) for name, a in e6.arms.items()},
     }
     metrics["claims_inputs"] = inputs
     return StudyResult(
         metrics=json_ready(metrics),
         claims=claims,
-        tables=tables(e1, e1u, e2, e3),
-        reading=reading(config, e1, e2, e3, claims),
+        tables=tables(e1, e1u, e2, e3, extra),
+        reading=reading(config, e1, e2, e3, claims) + "\n\n" + open_reading(config, extra),
         timings=dict(ctx.timings),
     )
 
@@ -109,7 +152,12 @@ def _worst(values: list[float]) -> float:
 
 
 def judge(
-    config: ImitationConfig, e1: EnvResult, e1u: EnvResult, e2: EnvResult, e3: EnvResult
+    config: ImitationConfig,
+    e1: EnvResult,
+    e1u: EnvResult,
+    e2: EnvResult,
+    e3: EnvResult,
+    extra: OpenQuestions,
 ) -> tuple[list[Claim], dict[str, Any]]:
     """Every claim against its control, judged in one place, one value per replicate."""
     reps, envs, delta = range(config.replicates), (e1, e2), config.delta
@@ -141,6 +189,7 @@ def judge(
         best = min(
             matched_unsafe(res, "ensemble_dagger", q, i),
             matched_unsafe(res, "entropy_query", q, i),
+            matched_unsafe(res, "safe_dagger", q, i),
             res.arms["bc_bayes matched"].per_1e4("unsafe", i),
         )
         return im.per_1e4("unsafe", i) - best
@@ -156,6 +205,18 @@ def judge(
         return arm.per_1e4("unsafe", i) <= u_ed and goals >= USEFUL
 
     frozen = {r.name: r.arms["control_frozen"] for r in envs}
+    e4, e5, e6, e7 = extra.e4, extra.e5, extra.e6, extra.e7
+
+    def pole_useful(res: EnvResult, arm: str, i: int) -> float:  # return / demonstrator's
+        return res.arms[arm].mean("mean_return", i) / res.arms["demonstrator"].mean(
+            "mean_return", i
+        )
+
+    def catastrophic(method: str, i: int) -> float:  # fraction of E4 runs, / delta
+        return run_fraction(e4.arms[method], "unsafe", i) / delta
+
+    e6_im = e6.arms[f"imitator alpha={e6.alpha_safe:.3g}"]
+    e6_frozen = e6.arms[f"control_frozen alpha={e6.alpha_safe:.3g}"]
     values: dict[str, tuple[list[Any], list[Any]]] = {
         A_RETENTION.id: (
             [left(safe, "retention", i) for i in reps],
@@ -182,8 +243,28 @@ def judge(
             [e3_ok(e3_im, i) for i in reps],
             [e3_ok(e3.arms["control_inert"], i) for i in reps],
         ),
+        F_TREACHEROUS.id: (
+            [catastrophic(f"imitator alpha={e4.alpha_safe:.3g}", i) for i in reps],
+            [min(catastrophic("bc_bayes", i), catastrophic("dagger_bayes", i)) for i in reps],
+        ),
+        G_MISSPECIFIED.id: (
+            [e5.arms["truth removed"].mean("unsafe_within_k", i) / delta for i in reps],
+            [e5.arms["realizable"].mean("unsafe_within_k", i) / delta for i in reps],
+        ),
+        H_COUNTABLE.id: (
+            [decile_ratio(e6_im, i) for i in reps],
+            [decile_ratio(e6_frozen, i) for i in reps],
+        ),
+        I_CARTPOLE.id: (
+            [pole_useful(e7, f"imitator alpha={e7.alpha_safe:.3g}", i) for i in reps]
+            if e7 is not None
+            else [None for _ in reps],
+            [pole_useful(e7, "control_inert", i) for i in reps]
+            if e7 is not None
+            else [None for _ in reps],
+        ),
     }
-    details = claim_details(config, e1, e1u, e2, e3)
+    details = claim_details(config, e1, e1u, e2, e3, extra)
     claims = [
         spec.judge(*values[spec.id], detail=details[spec.id][0], control_detail=details[spec.id][1])
         for spec in CLAIMS
