@@ -97,7 +97,9 @@ def run(cfg: SgdBayesConfig, ctx: RunContext) -> StudyResult:
             for v in variants if label == variants_on and r < cfg.variant_replicates else []:
                 with ctx.timed(f"variant_{v}"):
                     v_label, v_spec = f"nets {label} {v}", train_spec(cfg, problem, v)
-                    v_counts[v] = sample_sgd(cfg, problem, v_spec, cfg.variant_runs, ctx, v_label, r)
+                    v_counts[v] = sample_sgd(
+                        cfg, problem, v_spec, cfg.variant_runs, ctx, v_label, r
+                    )
             if ctx.sampling_only:  # a slice of a batch run (occam run --chunks): sampling only
                 continue
             with ctx.timed(f"{label}_bayes"):
