@@ -44,14 +44,34 @@ def replicate(config: MetaBayesConfig, ctx: RunContext, r: int) -> ex.Replicate:
     for arms in config.bandit_arms:
         with ctx.timed(f"bandit/{arms}-armed"):
             rep.bandits[arms] = ex.meta_train_bandit(config, streams, arms, ctx.progress)
+    # 3b. Beyond the papers: a harder bandit (longer horizon), where the agent stays further
+    #     from pi_Bayes (the newsletter's question: does simulation survive sub-optimality?).
+    if config.hard_bandit_horizon:
+        with ctx.timed("bandit/hard"):
+            rep.hard_bandit = ex.meta_train_bandit(
+                config,
+                streams,
+                config.hard_bandit_arms,
+                ctx.progress,
+                horizon=config.hard_bandit_horizon,
+                updates=config.hard_bandit_updates,
+            )
     # 4. Structure: state-machine simulation over snapshots (step 0 = the untrained network).
     with ctx.timed("simulation"):
         rep.sim_rows, rep.mismatched_sim = ex.simulations(config, streams, rep)
     # 5. Beyond the paper: linear probes decode the posterior's statistics from memory.
     with ctx.timed("probes"):
         for name in dict.fromkeys(row["task"] for row in rep.sim_rows):
-            if name in rep.pred:
+            if name in rep.pred and rep.pred[name].task.discrete:
                 rep.probes += ex.probes(config, streams, name, rep.pred[name])
+    # 5b. Beyond the papers: does the memory keep the whole posterior when the loss needs less?
+    if config.coarse_task:
+        source = parse_task(config.coarse_task)
+        with ctx.timed("coarse_statistic"):
+            full = rep.pred.get(source.name) or ex.meta_train_predictor(
+                config, streams, source, ctx.progress
+            )
+            rep.coarse = ex.coarse_statistic(config, streams, source, full, ctx.progress)
     # 6. The fixed point: distil onto Bayes (and, as control, onto a wrong prior), keep training.
     if config.fixed_point_task:
         task = parse_task(config.fixed_point_task)
@@ -90,6 +110,7 @@ def run(config: MetaBayesConfig, ctx: RunContext) -> StudyResult:
         "simulation": first.sim_rows,
         "probes": first.probes,
         "fixed_point": first.fixed_point + first.fixed_point_control,
+        "coarse_statistic": [r.coarse for r in reps if r.coarse is not None],
     }
     figs = {
         "kl_learning_curves": lambda: figures.kl_learning_curves(
@@ -105,6 +126,17 @@ def run(config: MetaBayesConfig, ctx: RunContext) -> StudyResult:
     for (name, draw), data in zip(figs.items(), [*present, first.fixed_point], strict=True):
         if data:
             ctx.save_figure(draw(), name)
+    if first.hard_bandit is not None:
+        hb = first.hard_bandit
+        hard = {f"{hb.arms}-armed bandit, T = {hb.solution.horizon}": metrics["hard_bandit"]}
+        ctx.save_figure(figures.bandit_returns(hard), "hard_bandit_returns")
+    if any("ds_shuffled" in r for r in first.sim_rows):
+        ctx.save_figure(figures.simulation_controls(first.sim_rows), "simulation_controls")
+    tracked = [n for n, p in first.pred.items() if not p.task.discrete] + ["hard_bandit"]
+    if any(r["task"] in tracked for r in first.sim_rows):
+        ctx.save_figure(figures.dissimilarity_vs_kl(first.sim_rows, tracked), "dissimilarity_vs_kl")
+    if first.coarse is not None:
+        ctx.save_figure(figures.coarse_statistic(first.coarse), "coarse_statistic")
     claims = judge(measured)
     return StudyResult(metrics, claims, tables, reading(claims, metrics))
 
@@ -129,7 +161,11 @@ def measure(config: MetaBayesConfig, rep: ex.Replicate) -> Measured:
         out["mb.bandit_agreement"] = (a.agreement, c["greedy"].agreement, note)
         if "thompson" in c:
             out["mb.bandit_policy_kl"] = (a.policy_kl, c["thompson"].policy_kl, note)
-    sims = {t: [r for r in rep.sim_rows if r["task"] == t] for t in ("beta_1_1", "bandit2")}
+    sims: dict[str, list[dict[str, Any]]] = {}
+    for r in rep.sim_rows:
+        sims.setdefault(r["task"], []).append(r)
+    sims.setdefault("beta_1_1", [])
+    sims.setdefault("bandit2", [])
     if len(sims["beta_1_1"]) >= 2:
         u, t = sims["beta_1_1"][0], sims["beta_1_1"][-1]
         ratio = lambda r: r["ds_agent_to_bayes"] / r["ds_bayes_to_agent"]  # noqa: E731
@@ -146,6 +182,35 @@ def measure(config: MetaBayesConfig, rep: ex.Replicate) -> Measured:
         u, t = sims["bandit2"][0], sims["bandit2"][-1]
         worst = lambda r: max(r["do_agent_to_bayes"], r["do_bayes_to_agent"])  # noqa: E731
         out["mb.sim_bandit"] = (worst(t), worst(u), f"trained step {t['step']}")
+    if len(sims.get("hard_bandit", [])) >= 2:
+        u, t = sims["hard_bandit"][0], sims["hard_bandit"][-1]
+        worst = lambda r: max(r["do_agent_to_bayes"], r["do_bayes_to_agent"])  # noqa: E731
+        out["mb.sim_hard_bandit"] = (worst(t), worst(u), f"trained step {t['step']}")
+    families = {run.task.family: name for name, run in reversed(rep.pred.items())}
+    controlled = {}  # the trained checkpoint's row, with the simulation controls
+    for family in ("bernoulli", "exponential", "gaussian"):
+        rows = sims.get(families.get(family, ""), [])
+        if rows and "ds_shuffled" in rows[-1]:
+            controlled[family] = rows[-1]
+    for spec_id, family in (("mb.sim_exponential", "exponential"), ("mb.sim_gaussian", "gaussian")):
+        if family in controlled:
+            t = controlled[family]
+            note = f"{t['task']} step {t['step']}: KL {t['kl']:.2g} nats/step"
+            out[spec_id] = (t["ds_agent_to_bayes"], t["ds_shuffled"], note)
+    if len(controlled) == 3:
+        out["mb.sim_commutes"] = (
+            max(r["commutation"] for r in controlled.values()),
+            max(r["commutation_shuffled"] for r in controlled.values()),
+            ", ".join(f"{r['task']} {r['commutation']:.3g}" for r in controlled.values()),
+        )
+    if rep.coarse is not None:
+        co = rep.coarse
+        out["mb.coarse_drops_unneeded"] = (
+            co["ds_unneeded_coarse"] / co["ds_unneeded_full"],
+            co["ds_needed_coarse"] / co["ds_needed_full"],
+            f"D_s of c1 - c2: coarse {co['ds_unneeded_coarse']:.3g}, full "
+            f"{co['ds_unneeded_full']:.3g}, untrained {co['ds_unneeded_untrained']:.3g}",
+        )
     after_one_head = {n: c["all heads"]["agent"][1] for n, c in rep.coins.items()}
     pair = (config.coin_concentrated, config.coin_dispersed)
     if all(n in after_one_head for n in pair):

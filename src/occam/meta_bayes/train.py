@@ -89,6 +89,7 @@ def train_predictor(
     distil: bool = False,
     progress: Callable[[Iterable[int]], Iterable[int]] | None = None,
     distil_onto: PredictionTask | None = None,
+    target_of: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> None:
     """Meta-train a predictor by log loss on fresh episodes (or distil it onto Bayes).
 
@@ -97,7 +98,9 @@ def train_predictor(
     Bayes predictive, -sum_k P_Bayes(k | x_<t) log q(k | x_<t) (discrete tasks only): the
     supervised initialisation of the fixed-point experiment. ``distil_onto`` names another
     task of the same family whose Bayes predictive is the target instead (episodes are still
-    drawn from ``task``): the non-Bayes start of the fixed-point control.
+    drawn from ``task``): the non-Bayes start of the fixed-point control. ``target_of`` maps
+    the episodes x (B, T) to the discrete outcomes the log loss scores (default: x itself);
+    the network still sees x (the coarse-loss agent of the minimal-statistic experiment).
     """
     if distil and not task.discrete:
         raise ValueError("distillation onto the Bayes predictive is implemented for discrete tasks")
@@ -109,6 +112,8 @@ def train_predictor(
         if distil:
             target = torch.from_numpy((distil_onto or task).bayes_predictive(x)).float()
             return -(target * params).sum(-1).mean()
+        if target_of is not None:
+            x = target_of(x)
         xt = torch.from_numpy(x) if task.discrete else torch.from_numpy(x).float()
         return -log_prob(task.family, params, xt).mean()
 
