@@ -168,6 +168,16 @@ class MetaBayesConfig(Config):
     hard_bandit_updates: int = knob(
         2000, "actor-critic updates of the harder bandit", check=positive
     )
+    template_updates: int = knob(
+        2000,
+        "updates of the Thompson-sampling and value-based (Q-learning) bandit agents (0 skips)",
+        check=non_negative,
+    )
+    q_epsilon: float = knob(
+        0.3,
+        "epsilon-greedy exploration of the Q-learning agent at the start, annealed to 0",
+        check=unit_interval,
+    )
     coarse_task: str = knob(
         "dirichlet_1_1_1",
         "categorical source of the minimal-statistic experiment: the loss scores only "
@@ -492,6 +502,43 @@ COARSE_DROPS_UNNEEDED = ClaimSpec(
     ),
 )
 
+THOMPSON_KL = ClaimSpec(
+    id="mb.thompson_kl",
+    statement="A memory agent meta-trained as the Thompson-sampling template (log loss on the "
+    "optimal arm given the history, acting by sampling its own output) matches exact Thompson "
+    "sampling on the two-armed Beta(1,1) bandit: KL(pi_TS || pi_agent) <= 1e-3 nats per step "
+    "on the histories it visits.",
+    source="Ortega et al. 2019, sec. 4 (the Thompson-sampling template)",
+    comparator="<=",
+    threshold=KL_THRESHOLD,
+    paper_value="near-optimal (no number confirmed)",
+    unit="nats/step",
+    replicate=REPLICATE,
+    control=Control(
+        name="Thompson sampling for the wrong prior",
+        description="Exact Thompson sampling under Beta(10,10) arms, scored against Beta(1,1) "
+        "Thompson sampling on the same visited histories: " + MISMATCHED_PRIOR,
+    ),
+)
+Q_AGREEMENT = ClaimSpec(
+    id="mb.q_agreement",
+    statement="A memory agent meta-trained as the value-based template (Q-learning on its "
+    "memory state, sampled rewards, gamma = 1) plays greedily the Bayes-optimal action "
+    "(exact programme) on at least 95% of the non-tie beliefs it visits (two Beta(1,1) arms, "
+    "T = 20).",
+    source="Ortega et al. 2019, sec. 4 (the Bayes-optimal decision-maker template, Q-learning)",
+    comparator=">=",
+    threshold=AGREEMENT_THRESHOLD,
+    paper_value="near-optimal (no number confirmed)",
+    unit="fraction of visited non-tie beliefs",
+    replicate=REPLICATE,
+    control=Control(
+        name="greedy posterior-mean play",
+        description="As for mb.bandit_agreement, on the Q-agent's evaluation tasks: close to "
+        "V* in return, far from pi_Bayes in its choices.",
+    ),
+)
+
 COIN_CONCENTRATED = ClaimSpec(
     id="mb.coin_concentrated",
     statement="An agent meta-trained under Beta(10,10) (mass near 0.5) moves a little after one "
@@ -559,4 +606,6 @@ CLAIMS = (
     SIM_COMMUTES,
     SIM_HARD_BANDIT,
     COARSE_DROPS_UNNEEDED,
+    THOMPSON_KL,
+    Q_AGREEMENT,
 )

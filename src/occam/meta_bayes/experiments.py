@@ -26,9 +26,13 @@ from occam.meta_bayes.tasks import PredictionTask, concentrated, parse_task
 from occam.meta_bayes.train import (
     ActorCritic,
     Schedule,
+    bandit_rollout,
     n_bandit_inputs,
+    q_rollout,
     train_bandit,
     train_predictor,
+    train_q_agent,
+    train_thompson,
 )
 
 Progress = Callable[[Iterable[int], str, int], Iterator[int]]
@@ -372,6 +376,113 @@ def _bandit_rows(i: int, arms: int, r: BanditRun) -> list[dict[str, Any]]:
     return rows
 
 
+# ---- 3b. Ortega et al.'s other templates: Thompson sampling and a value-based agent ----------
+
+
+def _template_tasks(
+    config: MetaBayesConfig, streams: Streams, label: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    alphas = np.full(2, config.bandit_prior[0])
+    betas = np.full(2, config.bandit_prior[1])
+    n = config.bandit_curve_episodes
+    theta, u = bayes.sample_bandit_tasks(
+        alphas, betas, n, config.bandit_horizon, streams.rng("eval/" + label)
+    )
+    return alphas, betas, theta, u
+
+
+def thompson_template(config: MetaBayesConfig, streams: Streams) -> dict[str, float]:
+    """Meta-learn the Thompson-sampling template on the two-armed bandit and compare it with
+    exact Thompson sampling, its Bayes counterpart: KL(pi_TS || pi_agent) in nats per step on
+    the histories the agent visits (its own sampled actions), with pi_TS(a | counts) =
+    P(theta_a is largest | counts) by quadrature. The same KL for exact Thompson sampling
+    under the mismatched prior (mismatch_factor times the concentration) is the control."""
+    label = "thompson"
+    alphas, betas, theta, u = _template_tasks(config, streams, label)
+    T = config.bandit_horizon
+    agent = new_agent(
+        config, streams.seed("init/" + label), n_bandit_inputs(2, config.time_input), 2, True
+    )
+    untrained = copy.deepcopy(agent)
+    train_thompson(
+        agent,
+        alphas,
+        betas,
+        T,
+        schedule(config, config.template_updates, config.bandit_batch, config.bandit_lr),
+        streams.rng("train/" + label),
+        config.time_input,
+    )
+    exact = compare.thompson_probs_two_arms(alphas, betas, T)
+    wrong = compare.thompson_probs_two_arms(
+        alphas * config.mismatch_factor, betas * config.mismatch_factor, T
+    )
+    gumbel = streams.rng("act/" + label).gumbel(size=u.shape)
+    out: dict[str, float] = {}
+    for name, net in (("trained", agent), ("untrained", untrained)):
+        with torch.no_grad():
+            ro = bandit_rollout(net, theta, u, gumbel=gumbel, time_input=config.time_input)
+        s, f = compare.counts_along(ro.actions.numpy(), ro.rewards.numpy(), 2)
+        s, f = s.reshape(-1, 2), f.reshape(-1, 2)
+        p = exact(s, f)
+        logq = ro.log_probs.double().numpy().reshape(-1, 2)
+        out[f"kl_{name}"] = float((p * (np.log(p) - logq)).sum(-1).mean())
+        out[f"return_{name}"] = float(ro.rewards.sum(1).mean())
+        if name == "trained":
+            q = wrong(s, f)
+            out["kl_mismatched_prior"] = float((p * (np.log(p) - np.log(q))).sum(-1).mean())
+    ts = bayes.thompson_policy(alphas, betas)
+    out["return_exact_thompson"] = float(
+        bayes.evaluate_count_policy(ts, theta, u, streams.rng("policy/" + label)).mean()
+    )
+    return out
+
+
+def value_template(
+    config: MetaBayesConfig, streams: Streams, solution: bayes.BanditSolution
+) -> dict[str, float]:
+    """Meta-learn the value-based template (Q-learning on the memory state) on the two-armed
+    bandit and compare it with the Bayes-optimal agent: greedy play's agreement with pi_Bayes
+    on visited non-tie beliefs, the RMS error of its Q-values against the exact programme's
+    Q_t(b, a) there, and its return against V*. Greedy posterior-mean play on the same tasks
+    is the control (as for mb.bandit_agreement)."""
+    label = "qlearning"
+    alphas, betas, theta, u = _template_tasks(config, streams, label)
+    T = config.bandit_horizon
+    agent = new_agent(
+        config, streams.seed("init/" + label), n_bandit_inputs(2, config.time_input), 2, True
+    )
+    train_q_agent(
+        agent,
+        alphas,
+        betas,
+        T,
+        schedule(config, config.template_updates, config.bandit_batch, config.bandit_lr),
+        config.q_epsilon,
+        streams.rng("train/" + label),
+        config.time_input,
+    )
+    with torch.no_grad():
+        ro = q_rollout(agent, theta, u, None, config.time_input)
+    actions, rewards = ro.actions.numpy(), ro.rewards.numpy()
+    s, f = compare.counts_along(actions, rewards, 2)
+    best = compare.bayes_greedy_sets(solution, s, f)
+    clear = best.sum(-1) == 1
+    q_agent = ro.log_probs.double().numpy() * np.arange(T, 0, -1)[None, :, None]
+    q_bayes = np.stack([solution.q_values(s[:, t], f[:, t]) for t in range(T)], axis=1)
+    greedy = compare.count_policy_match(
+        bayes.greedy_policy(alphas, betas), solution, theta, u, streams.rng("match/" + label)
+    )
+    return {
+        "agreement": float((q_agent.argmax(-1) == best.argmax(-1))[clear].mean()),
+        "q_rmse": float(np.sqrt(((q_agent - q_bayes) ** 2).mean())),
+        "return": float(rewards.sum(1).mean()),
+        "v_star": solution.value,
+        "greedy_agreement": greedy.agreement,
+        "greedy_return": greedy.mean_return,
+    }
+
+
 # ---- 4. structure: state-machine simulation over snapshots -----------------------------------
 
 
@@ -594,6 +705,8 @@ class Replicate:
     fixed_point_control: list[dict[str, Any]] = field(default_factory=list)
     hard_bandit: BanditRun | None = None
     coarse: dict[str, Any] | None = None
+    thompson: dict[str, float] | None = None
+    value_based: dict[str, float] | None = None
 
 
 def simulations(
@@ -634,6 +747,8 @@ def replicate_metrics(rep: Replicate) -> dict[str, Any]:
         "fixed_point_control": rep.fixed_point_control,
         "hard_bandit": bandit_metrics(rep.hard_bandit) if rep.hard_bandit else None,
         "coarse": rep.coarse,
+        "thompson_template": rep.thompson,
+        "value_template": rep.value_based,
     }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
 from occam.claims import Claim
@@ -56,6 +57,12 @@ def replicate(config: MetaBayesConfig, ctx: RunContext, r: int) -> ex.Replicate:
                 horizon=config.hard_bandit_horizon,
                 updates=config.hard_bandit_updates,
             )
+    # 3c. Ortega et al.'s other two templates on the two-armed bandit, each against its
+    #     Bayes counterpart: posterior sampling (exact Thompson) and Q-learning (exact Q*).
+    if config.template_updates and 2 in rep.bandits:
+        with ctx.timed("templates"):
+            rep.thompson = ex.thompson_template(config, streams)
+            rep.value_based = ex.value_template(config, streams, rep.bandits[2].solution)
     # 4. Structure: state-machine simulation over snapshots (step 0 = the untrained network).
     with ctx.timed("simulation"):
         rep.sim_rows, rep.mismatched_sim = ex.simulations(config, streams, rep)
@@ -211,6 +218,14 @@ def measure(config: MetaBayesConfig, rep: ex.Replicate) -> Measured:
             f"D_s of c1 - c2: coarse {co['ds_unneeded_coarse']:.3g}, full "
             f"{co['ds_unneeded_full']:.3g}, untrained {co['ds_unneeded_untrained']:.3g}",
         )
+    if rep.thompson is not None:
+        th = rep.thompson
+        note = f"untrained {th['kl_untrained']:.3g}; return {th['return_trained']:.3f}"
+        out["mb.thompson_kl"] = (th["kl_trained"], th["kl_mismatched_prior"], note)
+    if rep.value_based is not None:
+        vb = rep.value_based
+        note = f"return {vb['return']:.3f} (V* {vb['v_star']:.3f}); Q RMSE {vb['q_rmse']:.3g}"
+        out["mb.q_agreement"] = (vb["agreement"], vb["greedy_agreement"], note)
     after_one_head = {n: c["all heads"]["agent"][1] for n, c in rep.coins.items()}
     pair = (config.coin_concentrated, config.coin_dispersed)
     if all(n in after_one_head for n in pair):
@@ -280,11 +295,94 @@ def reading(claims: list[Claim], metrics: dict[str, Any]) -> str:
         "memory separate trained from untrained networks; the map from memory to counts does "
         "not, since random recurrent states already carry the counts (as the probes show)."
     )
+    parts += _open_questions({c.spec.id: c for c in claims}, metrics)
     for c in claims:
         if c.verdict != "holds" and c.measured is not None:
             why = WHY_NOT.get(c.spec.id, "")
             parts.append(f"{c.spec.id} {c.verdict}: {_interval(c)} ({c.spec.test}). {why}")
     return " ".join(p.strip() for p in parts)
+
+
+def _spearman(a: list[float], b: list[float]) -> float:
+    ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
+    if len(a) < 3 or ra.std() == 0 or rb.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def _open_questions(by: dict[str, Claim], metrics: dict[str, Any]) -> list[str]:
+    """The reading's paragraphs on the papers' missing pieces and the newsletter's questions."""
+    parts: list[str] = []
+    sims = metrics.get("simulation", [])
+    controlled = [r for r in sims if "ds_shuffled" in r and r["task"] in metrics["prediction"]]
+    if controlled:
+        untrained = {r["task"]: r for r in sims if r["step"] == 0}
+        each = "; ".join(
+            f"{r['task']}: KL {r['kl']:.1e}, D_s(A->B) {r['ds_agent_to_bayes']:.3f} (untrained "
+            f"{untrained[r['task']]['ds_agent_to_bayes']:.3f}, shuffled pairing "
+            f"{r['ds_shuffled']:.3f}), D_o(A->B) {r['do_agent_to_bayes']:.1e} nats, "
+            f"commutation {r['commutation']:.3f} (shuffled {r['commutation_shuffled']:.3f})"
+            for r in controlled
+        )
+        parts.append(
+            "State-machine simulation now covers the continuous tasks, regressing memory onto "
+            "the Bayes state ((n, log b_n) exponential, (n, mu_n, log b_n) Gaussian), with a "
+            "shuffled-pairing control and the commutation check of condition (i) (replicate "
+            f"0, trained checkpoint): {each}."
+        )
+    tracked = [t for t in dict.fromkeys(r["task"] for r in sims) if t not in ("bandit2",)]
+    lines = []
+    for task in tracked:
+        rs = [r for r in sims if r["task"] == task]
+        if len(rs) < 2 or task in metrics.get("prediction", {}) and "ds_shuffled" not in rs[-1]:
+            continue
+        kl = [r["kl"] for r in rs]
+        lines.append(
+            f"{task}: behavioural KL {kl[0]:.2g} -> {kl[-1]:.2g}, D_o(A->B) "
+            f"{rs[0]['do_agent_to_bayes']:.2g} -> {rs[-1]['do_agent_to_bayes']:.2g}, D_s(A->B) "
+            f"{rs[0]['ds_agent_to_bayes']:.2g} -> {rs[-1]['ds_agent_to_bayes']:.2g} "
+            f"(rank correlation with the KL over {len(rs)} checkpoints: D_o "
+            f"{_spearman(kl, [r['do_agent_to_bayes'] for r in rs]):.2f}, D_s "
+            f"{_spearman(kl, [r['ds_agent_to_bayes'] for r in rs]):.2f})"
+        )
+    hb = metrics.get("hard_bandit")
+    c = by.get("mb.sim_hard_bandit")
+    if hb and c is not None and c.measured is not None:
+        lines.append(
+            f"the harder bandit (T = {hb['horizon']}) reaches "
+            f"{100 * hb['fraction_of_v_star']:.1f}% of V* and agrees with pi_Bayes on "
+            f"{100 * hb['agent_sampled']['agreement']:.1f}% of visited non-tie beliefs; "
+            f"its simulation disagreement is {_interval(c)} (untrained {c.control.measured if c.control else float('nan'):.3g})"
+        )
+    if lines:
+        parts.append(
+            "Open question 1 (simulation when behaviour is not optimal): " + "; ".join(lines) + "."
+        )
+    c = by.get("mb.coarse_drops_unneeded")
+    co = metrics.get("coarse")
+    if c is not None and c.measured is not None and co:
+        kept = "keeps" if c.verdict != "holds" else "keeps markedly less of"
+        parts.append(
+            "Open question 2 (is the full posterior encoded when the policy needs less?): an "
+            f"agent scored only on [x = 0] of a {co['task']} source (KL {co['coarse_kl']:.1e} "
+            f"to its Bayes predictive) {kept} the unneeded split c_1 - c_2: D_s(memory -> "
+            f"c_1 - c_2) {co['ds_unneeded_coarse']:.3f} against {co['ds_unneeded_full']:.3f} "
+            f"for the full-loss predictor and {co['ds_unneeded_untrained']:.3f} untrained "
+            f"(replicate 0); ratio over replicates {_interval(c)}, needed count c_0 ratio "
+            f"{c.control.measured if c.control else float('nan'):.3g}."
+        )
+    th, vb = metrics.get("thompson_template"), metrics.get("value_template")
+    if th and vb:
+        parts.append(
+            "Ortega et al.'s other templates (replicate 0): the meta-learned Thompson sampler "
+            f"is {th['kl_trained']:.1e} nats/step from exact Thompson sampling (untrained "
+            f"{th['kl_untrained']:.2g}; Beta(10,10) Thompson {th['kl_mismatched_prior']:.2g}), "
+            f"return {th['return_trained']:.3f} against {th['return_exact_thompson']:.3f}; the "
+            f"Q-learning agent agrees with pi_Bayes on {100 * vb['agreement']:.1f}% of visited "
+            f"non-tie beliefs (greedy play {100 * vb['greedy_agreement']:.1f}%), return "
+            f"{vb['return']:.3f} (V* {vb['v_star']:.3f}), Q-value RMS error {vb['q_rmse']:.2f}."
+        )
+    return parts
 
 
 STUDY = Study(
