@@ -303,6 +303,11 @@ def reading(claims: list[Claim], metrics: dict[str, Any]) -> str:
     return " ".join(p.strip() for p in parts)
 
 
+def _control(c: Claim) -> float:
+    value = c.control.measured if c.control is not None else None
+    return float("nan") if value is None else float(value)
+
+
 def _spearman(a: list[float], b: list[float]) -> float:
     ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
     if len(a) < 3 or ra.std() == 0 or rb.std() == 0:
@@ -352,7 +357,7 @@ def _open_questions(by: dict[str, Claim], metrics: dict[str, Any]) -> list[str]:
             f"the harder bandit (T = {hb['horizon']}) reaches "
             f"{100 * hb['fraction_of_v_star']:.1f}% of V* and agrees with pi_Bayes on "
             f"{100 * hb['agent_sampled']['agreement']:.1f}% of visited non-tie beliefs; "
-            f"its simulation disagreement is {_interval(c)} (untrained {c.control.measured if c.control else float('nan'):.3g})"
+            f"its simulation disagreement is {_interval(c)} (untrained {_control(c):.3g})"
         )
     if lines:
         parts.append(
@@ -369,7 +374,7 @@ def _open_questions(by: dict[str, Claim], metrics: dict[str, Any]) -> list[str]:
             f"c_1 - c_2) {co['ds_unneeded_coarse']:.3f} against {co['ds_unneeded_full']:.3f} "
             f"for the full-loss predictor and {co['ds_unneeded_untrained']:.3f} untrained "
             f"(replicate 0); ratio over replicates {_interval(c)}, needed count c_0 ratio "
-            f"{c.control.measured if c.control else float('nan'):.3g}."
+            f"{_control(c):.3g}."
         )
     th, vb = metrics.get("thompson_template"), metrics.get("value_template")
     if th and vb:
