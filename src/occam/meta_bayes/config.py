@@ -173,6 +173,9 @@ class MetaBayesConfig(Config):
         "updates of the Thompson-sampling and value-based (Q-learning) bandit agents (0 skips)",
         check=non_negative,
     )
+    template_batch: int = knob(
+        256, "episodes per update of the Thompson-sampling and Q-learning agents", check=at_least(2)
+    )
     q_epsilon: float = knob(
         0.3,
         "epsilon-greedy exploration of the Q-learning agent at the start, annealed to 0",
@@ -226,6 +229,8 @@ SMOKE = MetaBayesConfig(
     fixed_point_steps=8,
     hard_bandit_horizon=8,
     hard_bandit_updates=8,
+    template_updates=8,
+    template_batch=32,
     replicates=1,
 )
 
@@ -254,7 +259,9 @@ QUICK = MetaBayesConfig(
     distil_steps=250,
     fixed_point_steps=250,
     hard_bandit_horizon=40,
-    hard_bandit_updates=500,
+    hard_bandit_updates=400,
+    template_updates=400,
+    template_batch=64,
     replicates=3,
 )
 

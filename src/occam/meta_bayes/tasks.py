@@ -186,7 +186,8 @@ class PredictionTask:
         if self.family == "exponential":
             return np.stack([n + 1.0, np.logaddexp(state[..., 1], np.log(x))], axis=-1)
         mu0, k0, a0, b0 = self.prior
-        kn, mu, bn = k0 + n, state[..., 1], np.exp(state[..., 2])
+        kn = k0 + np.maximum(n, 0.0)  # mapped states may stray below n = 0
+        mu, bn = state[..., 1], np.exp(state[..., 2])
         mu_new = (kn * mu + x) / (kn + 1.0)
         b_new = bn + kn * (x - mu) ** 2 / (2.0 * (kn + 1.0))
         return np.stack([n + 1.0, mu_new, np.log(b_new)], axis=-1)
