@@ -262,6 +262,28 @@ WHY_NOT = {
     "not yet a Bayes-optimal policy, which its return (within 1% of V*) hides.",
     "mb.bandit_policy_kl": "The agent's policy is only a little closer to pi_Bayes than "
     "Thompson sampling at this budget.",
+    "mb.thompson_kl": "The Thompson template is a predictor of the optimal arm trained on its "
+    "own histories; at this budget (template_updates x template_batch episodes) it has not "
+    "reached the 1e-3 nats/step the prediction claims ask (its untrained and wrong-prior "
+    "values are in the paragraph above).",
+    "mb.q_agreement": "At this budget the Q-learning agent's greedy choices are not yet "
+    "pi_Bayes's on 95% of the beliefs it visits (greedy posterior-mean play's agreement is "
+    "beside it above).",
+    "mb.sim_hard_bandit": "pi_Bayes stays on the arm it last pulled at about 85-90% of "
+    "steps, so an untrained network whose greedy action happens to repeat its previous action "
+    "(one random initialisation in four, in a side check) agrees with pi_Bayes on most "
+    "beliefs while one that always pulls the same arm disagrees on half: the untrained "
+    "control's action disagreement depends on the draw of its weights, and the state "
+    "dissimilarities (dissimilarity figure) separate trained from untrained agents better.",
+    "mb.coarse_drops_unneeded": "The memory keeps the unneeded split about as well as the "
+    "full predictor's memory does: the whole posterior is encoded although the loss needs "
+    "only c_0.",
+    "mb.sim_exponential": "The map from memory to the Bayes state leaves more than 5% of a "
+    "coordinate's variance unexplained at this budget.",
+    "mb.sim_gaussian": "The map from memory to the Bayes state leaves more than 5% of a "
+    "coordinate's variance unexplained at this budget.",
+    "mb.sim_commutes": "The mapped memory's increments miss the Bayes updates by more than "
+    "half their size for at least one task: the map fits the states but not the transitions.",
 }
 
 
@@ -342,8 +364,9 @@ def _open_questions(by: dict[str, Claim], metrics: dict[str, Any]) -> list[str]:
         if len(rs) < 2 or task in metrics.get("prediction", {}) and "ds_shuffled" not in rs[-1]:
             continue
         kl = [r["kl"] for r in rs]
+        what = "policy KL" if "bandit" in task else "KL"
         lines.append(
-            f"{task}: behavioural KL {kl[0]:.2g} -> {kl[-1]:.2g}, D_o(A->B) "
+            f"{task}: {what} {kl[0]:.2g} -> {kl[-1]:.2g}, D_o(A->B) "
             f"{rs[0]['do_agent_to_bayes']:.2g} -> {rs[-1]['do_agent_to_bayes']:.2g}, D_s(A->B) "
             f"{rs[0]['ds_agent_to_bayes']:.2g} -> {rs[-1]['ds_agent_to_bayes']:.2g} "
             f"(rank correlation with the KL over {len(rs)} checkpoints: D_o "
