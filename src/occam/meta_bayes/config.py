@@ -184,7 +184,7 @@ class MetaBayesConfig(Config):
     coarse_task: str = knob(
         "dirichlet_1_1_1",
         "categorical source of the minimal-statistic experiment: the loss scores only "
-        "[x_t == 0] ('' skips it)",
+        "whether x_t = 0 ('' skips it)",
         check=coarse_task_name,
     )
     # The coin example: the two priors of Ortega et al.'s figure.
@@ -492,7 +492,8 @@ SIM_HARD_BANDIT = ClaimSpec(
 COARSE_DROPS_UNNEEDED = ClaimSpec(
     id="mb.coarse_drops_unneeded",
     statement="An agent whose loss needs only part of the posterior does not keep the rest as "
-    "well: meta-trained on Dirichlet(1,1,1) outcomes but scored only on [x_t = 0] (Bayes "
+    "well: meta-trained on Dirichlet(1,1,1) outcomes but scored only on whether x_t = 0 "
+    "(Bayes "
     "needs c_0 alone), its memory leaves at least twice as much of the unneeded split "
     "c_1 - c_2 unexplained as the full categorical predictor's memory does.",
     source="Shah's comment on Mikulik et al. 2020 (Alignment Newsletter): the posterior is a "

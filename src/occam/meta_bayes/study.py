@@ -392,7 +392,8 @@ def _open_questions(by: dict[str, Claim], metrics: dict[str, Any]) -> list[str]:
         kept = "keeps" if c.verdict != "holds" else "keeps markedly less of"
         parts.append(
             "Open question 2 (is the full posterior encoded when the policy needs less?): an "
-            f"agent scored only on [x = 0] of a {co['task']} source (KL {co['coarse_kl']:.1e} "
+            f"agent scored only on whether x = 0 in a {co['task']} source "
+            f"(KL {co['coarse_kl']:.1e} "
             f"to its Bayes predictive) {kept} the unneeded split c_1 - c_2: D_s(memory -> "
             f"c_1 - c_2) {co['ds_unneeded_coarse']:.3f} against {co['ds_unneeded_full']:.3f} "
             f"for the full-loss predictor and {co['ds_unneeded_untrained']:.3f} untrained "
