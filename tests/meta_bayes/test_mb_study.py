@@ -20,7 +20,14 @@ from occam.study import RunContext, json_ready
 # the coin controls would pass the other prior's interval, and 8 steps of continued
 # meta-training cannot move even a wrong-prior start (the fixed-point control).
 CONTROL_SIZE = {
-    "tasks": ("beta_1_1", "beta_10_10", "beta_0.2_0.2", "dirichlet_1_1_1"),
+    "tasks": (
+        "beta_1_1",
+        "beta_10_10",
+        "beta_0.2_0.2",
+        "dirichlet_1_1_1",
+        "gamma_1_1",
+        "normalgamma_0_1_1_1",
+    ),
     "pred_steps": 200,
     "distil_steps": 100,
     "fixed_point_steps": 100,
@@ -68,6 +75,10 @@ def test_smoke_run_measures_every_claim_and_is_deterministic(tmp_path: Path) -> 
         "dissimilarity.png",
         "probes.png",
         "fixed_point.png",
+        "hard_bandit_returns.png",
+        "simulation_controls.png",
+        "dissimilarity_vs_kl.png",
+        "coarse_statistic.png",
     } <= figures
     assert any((tmp_path / "a" / "checkpoints").glob("*.pt"))
 
@@ -101,3 +112,8 @@ def test_a_few_hundred_meta_training_steps_lower_the_kl() -> None:
     untrained, trained = run.curve[0]["kl"], run.final.kl
     assert trained < untrained / 10, (untrained, trained)
     assert np.isfinite(trained)
+
+
+def test_sampled_rewards_are_the_default() -> None:
+    """Bandit returns come from the 0/1 rewards the agent sees, not the arm means theta[a_t]."""
+    assert all(not cfg.expected_rewards for cfg in STUDY.profiles.values())

@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from occam.meta_bayes import agents as agents_mod
@@ -173,7 +172,12 @@ class MapSpec:
 
 
 def fit_map(
-    src: np.ndarray, tgt: np.ndarray, n_train: int, spec: MapSpec, seed: int
+    src: np.ndarray,
+    tgt: np.ndarray,
+    n_train: int,
+    spec: MapSpec,
+    seed: int,
+    per_dim: bool = False,
 ) -> tuple[np.ndarray, float]:
     """Fit phi: src -> tgt (rows paired) by MSE on the first ``n_train`` rows.
 
@@ -181,13 +185,21 @@ def fit_map(
     centred and scaled by one number (their total standard deviation), so the training loss is
     proportional to D_s. Returns phi(src) on the held-out rows (original units) and
     D_s = sum ||phi(s) - t||^2 / sum ||t - mean t||^2 on them.
+
+    ``per_dim``: scale each target dimension to unit variance instead, and report D_s as the
+    mean over dimensions of the unexplained fraction of each one's variance (for Bayes states
+    whose coordinates differ in scale, e.g. (n, mu_n, log b_n), where n alone would dominate
+    the total variance).
     """
     g = torch.Generator().manual_seed(seed)
     x = torch.from_numpy(src).float()
     y = torch.from_numpy(tgt).float()
     mu_x, sd_x = x[:n_train].mean(0), x[:n_train].std(0) + 1e-6
     mu_y = y[:n_train].mean(0)
-    sd_y = float(((y[:n_train] - mu_y) ** 2).sum(1).mean().sqrt()) + 1e-8
+    if per_dim:
+        sd_y: torch.Tensor | float = y[:n_train].std(0) + 1e-8
+    else:
+        sd_y = float(((y[:n_train] - mu_y) ** 2).sum(1).mean().sqrt()) + 1e-8
     xs, ys = (x - mu_x) / sd_x, (y - mu_y) / sd_y
     h = spec.hidden
     with torch.random.fork_rng(devices=[]):  # seeded initialisation, global RNG untouched
@@ -210,60 +222,172 @@ def fit_map(
         sched.step()
     with torch.no_grad():
         pred = mlp(xs[n_train:]) * sd_y + mu_y
-    y_test = y[n_train:]
-    ds = float(((pred - y_test) ** 2).sum() / ((y_test - y_test.mean(0)) ** 2).sum())
-    return pred.double().numpy(), ds
+    pred_np = pred.double().numpy()
+    return pred_np, dissimilarity(pred_np, tgt[n_train:], per_dim)
+
+
+def dissimilarity(pred: np.ndarray, target: np.ndarray, per_dim: bool = False) -> float:
+    """Normalised squared error of ``pred`` against ``target`` (N, d): sum ||pred - target||^2
+    / sum ||target - mean target||^2, or with ``per_dim`` the mean over dimensions of each
+    dimension's ratio. 0 = exact, 1 = no better than the mean."""
+    err = ((pred - target) ** 2).sum(0)
+    var = ((target - target.mean(0)) ** 2).sum(0)
+    if per_dim:
+        return float(np.mean(err / np.maximum(var, 1e-12)))
+    return float(err.sum() / max(var.sum(), 1e-12))
 
 
 @dataclass
 class Simulation:
-    """Dissimilarities of the state-machine simulation in both directions."""
+    """Dissimilarities of the state-machine simulation in both directions.
+
+    With controls: ``ds_shuffled`` is D_s(A -> B) of a map fitted on pairs whose episode
+    pairing is shuffled within each step (the shuffled-pairing control); ``commutation`` is
+    the error of condition (i), sum ||phi(s'_A) - tau_B(phi(s_A), x)||^2 relative to the
+    size of the Bayes update (s'_A the agent's next state on input x, tau_B the Bayes
+    transition; :func:`commutation_error`), and
+    ``commutation_shuffled`` the same for the shuffled map.
+    """
 
     ds_agent_to_bayes: float
     do_agent_to_bayes: float
     ds_bayes_to_agent: float
     do_bayes_to_agent: float
+    ds_shuffled: float | None = None
+    commutation: float | None = None
+    commutation_shuffled: float | None = None
 
     def as_dict(self) -> dict[str, float]:
-        return {
+        out = {
             "ds_agent_to_bayes": self.ds_agent_to_bayes,
             "do_agent_to_bayes": self.do_agent_to_bayes,
             "ds_bayes_to_agent": self.ds_bayes_to_agent,
             "do_bayes_to_agent": self.do_bayes_to_agent,
         }
+        for key in ("ds_shuffled", "commutation", "commutation_shuffled"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+def shuffle_pairing(states: np.ndarray, episodes: int, rng: np.random.Generator) -> np.ndarray:
+    """Rows (episodes * T, S) ordered by (episode, step), with the episodes permuted
+    independently at each step: every row keeps its step (so n = t stays paired) but is
+    paired with another episode's history."""
+    per = states.reshape(episodes, -1, states.shape[-1]).copy()
+    for t in range(per.shape[1]):
+        per[:, t] = per[rng.permutation(episodes), t]
+    return per.reshape(states.shape)
+
+
+def commutation_error(
+    task: PredictionTask, mapped: np.ndarray, truth: np.ndarray, x: np.ndarray, per_dim: bool
+) -> float:
+    """Condition (i) of a simulation (Mikulik et al. 2020, sec. 3): phi commutes with the
+    transitions. mapped: phi(s_A) along episodes (E, T, S); truth: the Bayes states (E, T, S);
+    x: the observations (E, T). For t < T - 1 compares phi(s_A at t + 1) with
+    tau_B(phi(s_A at t), x_t) and normalises by the size of the true update:
+
+        sum ||phi(s'_A) - tau_B(phi(s_A), x)||^2 / sum ||b' - b||^2
+
+    (per coordinate, then averaged, with ``per_dim``). 0: the map's increments are the Bayes
+    updates; 1: no better than standing still. Normalising by the state's variance instead
+    would call any slowly varying map commuting, since one step moves the state little.
+    """
+    stepped = task.state_transition(mapped[:, :-1], x[:, :-1])
+    S = truth.shape[-1]
+    err = ((mapped[:, 1:] - stepped) ** 2).reshape(-1, S).sum(0)
+    step = ((truth[:, 1:] - truth[:, :-1]) ** 2).reshape(-1, S).sum(0)
+    if per_dim:
+        return float(np.mean(err / np.maximum(step, 1e-12)))
+    return float(err.sum() / max(step.sum(), 1e-12))
+
+
+def _divergence_agent_bayes(
+    task: PredictionTask, agent_params: np.ndarray, bayes_params: np.ndarray, source: str
+) -> float:
+    """Mean output divergence between agent and Bayes outputs at paired states (N, P).
+
+    Discrete: KL(source || other), with ``source`` "agent" or "bayes" (agent params are
+    log-probabilities). Continuous: KL(Bayes || agent) by quadrature in both directions, the
+    behavioural KL's direction (its quantiles are those of the Bayes predictive).
+    """
+    if task.discrete:
+        if source == "agent":
+            return float(
+                (np.exp(agent_params) * (agent_params - np.log(bayes_params))).sum(-1).mean()
+            )
+        return float((bayes_params * (np.log(bayes_params) - agent_params)).sum(-1).mean())
+    return float(kl_bayes_agent(task, bayes_params, agent_params).mean())
 
 
 def simulate_prediction(
-    agent: MemoryAgent, task: PredictionTask, x: np.ndarray, spec: MapSpec, seed: int
+    agent: MemoryAgent,
+    task: PredictionTask,
+    x: np.ndarray,
+    spec: MapSpec,
+    seed: int,
+    controls: bool = False,
 ) -> Simulation:
-    """State-machine simulation for a discrete predictor on episodes x (B, T).
+    """State-machine simulation for a predictor on episodes x (B, T).
 
-    Bayes state: outcome counts of x_<t. Agent state: (h, c) after the input of step t.
-    D_o is KL(source output || target output at the mapped state) in nats.
+    Bayes state: :meth:`PredictionTask.bayes_state` before step t (counts; (n, log b_n);
+    (n, mu_n, log b_n)). Agent state: (h, c) after the input of step t. D_o is KL in nats:
+    KL(agent || Bayes at phi(s_A)) and KL(Bayes || agent at phi(s_B)) for discrete tasks,
+    KL(Bayes || agent) in both directions for continuous ones (quadrature). For continuous
+    tasks D_s(A -> B) is averaged over the state's coordinates (``fit_map(per_dim=True)``).
+    ``controls`` adds the shuffled-pairing control and the commutation check (condition (i)).
     """
-    if not task.discrete:
-        raise ValueError("the state-machine simulation is implemented for discrete tasks")
     B, T = x.shape
     s_agent = agent.memory_states(torch.from_numpy(task.network_inputs(x))).double().numpy()
-    s_bayes = task.statistics(x)
+    s_bayes = task.bayes_state(x)
     s_agent, s_bayes = s_agent.reshape(B * T, -1), s_bayes.reshape(B * T, -1)
-    n_train = int(spec.train_frac * B) * T  # split by episode
-    out_bayes = task.bayes_output(s_bayes[n_train:])
+    b_train = int(spec.train_frac * B)
+    n_train = b_train * T  # split by episode
+    per_dim = not task.discrete
+    out_bayes = task.output_of_state(s_bayes[n_train:])
     with torch.no_grad():
-        logq = F.log_softmax(agent.head_from_state(torch.from_numpy(s_agent[n_train:]).float()), -1)
-    out_agent = logq.double().numpy()
+        out_agent = (
+            agents_mod.predictive_params(
+                task.family, agent.head_from_state(torch.from_numpy(s_agent[n_train:]).float())
+            )
+            .double()
+            .numpy()
+        )
 
-    mapped_bayes, ds_ab = fit_map(s_agent, s_bayes, n_train, spec, seed)
-    p_mapped = task.bayes_output(np.maximum(mapped_bayes, 0.0))
-    do_ab = float((np.exp(out_agent) * (out_agent - np.log(p_mapped))).sum(-1).mean())
+    mapped_bayes, ds_ab = fit_map(s_agent, s_bayes, n_train, spec, seed, per_dim)
+    do_ab = _divergence_agent_bayes(task, out_agent, task.output_of_state(mapped_bayes), "agent")
 
     mapped_agent, ds_ba = fit_map(s_bayes, s_agent, n_train, spec, seed + 1)
     with torch.no_grad():
-        logq_mapped = F.log_softmax(
-            agent.head_from_state(torch.from_numpy(mapped_agent).float()), -1
+        agent_at_mapped = (
+            agents_mod.predictive_params(
+                task.family, agent.head_from_state(torch.from_numpy(mapped_agent).float())
+            )
+            .double()
+            .numpy()
         )
-    do_ba = float((out_bayes * (np.log(out_bayes) - logq_mapped.double().numpy())).sum(-1).mean())
-    return Simulation(ds_ab, do_ab, ds_ba, do_ba)
+    do_ba = _divergence_agent_bayes(task, agent_at_mapped, out_bayes, "bayes")
+    sim = Simulation(ds_ab, do_ab, ds_ba, do_ba)
+    if controls:
+        S = s_bayes.shape[1]
+        truth = s_bayes[n_train:].reshape(B - b_train, T, S)
+        x_test = x[b_train:]
+        sim.commutation = commutation_error(
+            task, mapped_bayes.reshape(truth.shape), truth, x_test, per_dim
+        )
+        shuffled = s_bayes.copy()
+        shuffled[:n_train] = shuffle_pairing(
+            s_bayes[:n_train], b_train, np.random.default_rng(seed)
+        )
+        mapped_shuffled, sim.ds_shuffled = fit_map(
+            s_agent, shuffled, n_train, spec, seed + 2, per_dim
+        )
+        sim.commutation_shuffled = commutation_error(
+            task, mapped_shuffled.reshape(truth.shape), truth, x_test, per_dim
+        )
+    return sim
 
 
 def bayes_trajectories(

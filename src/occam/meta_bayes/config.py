@@ -48,7 +48,23 @@ discrete_task = Check(
     "a discrete task name (beta_A_B or dirichlet_A1_..._AK)", lambda v: _task_ok(v, True)
 )
 coin_task = Check("a coin task name beta_A_B", lambda v: _task_ok(v) and v.startswith("beta_"))
-sim_task = Check("'bandit' or a discrete task name", lambda v: v == "bandit" or _task_ok(v, True))
+sim_task = Check(
+    "'bandit', 'hard_bandit' or a task name",
+    lambda v: v in ("bandit", "hard_bandit") or _task_ok(v),
+)
+
+
+def _coarse_ok(name: str) -> bool:
+    if name == "":
+        return True
+    try:
+        task = parse_task(name)
+    except ValueError:
+        return False
+    return task.family == "categorical" and task.n_outcomes >= 3
+
+
+coarse_task_name = Check("'' (skip) or a Dirichlet task with >= 3 outcomes", _coarse_ok)
 fixed_point_task_name = Check(
     "'' (skip) or a discrete task name", lambda v: v == "" or _task_ok(v, True)
 )
@@ -106,7 +122,9 @@ class MetaBayesConfig(Config):
     )
     value_coef: float = knob(0.5, "weight of the critic's loss", check=non_negative)
     expected_rewards: bool = knob(
-        True, "returns built from theta[a_t] (unbiased, lower variance) instead of 0/1 rewards"
+        False,
+        "build returns from theta[a_t] (privileged: the true arm means) instead of the sampled "
+        "0/1 rewards the agent sees",
     )
     time_input: bool = knob(True, "the bandit agent also sees t / T")
     bandit_eval_episodes: int = knob(20000, "bandit evaluation tasks", check=positive)
@@ -117,8 +135,18 @@ class MetaBayesConfig(Config):
     )
     # Structure: state-machine simulation ("bandit" = the first bandit) and linear probes.
     sim_tasks: tuple[str, ...] = knob(
-        ("beta_1_1", "beta_10_10", "beta_0.2_0.2", "dirichlet_1_1_1", "bandit"),
-        "tasks analysed by state-machine simulation ('bandit' = the first bandit)",
+        (
+            "beta_1_1",
+            "beta_10_10",
+            "beta_0.2_0.2",
+            "dirichlet_1_1_1",
+            "gamma_1_1",
+            "normalgamma_0_1_1_1",
+            "bandit",
+            "hard_bandit",
+        ),
+        "tasks analysed by state-machine simulation ('bandit' = the first bandit, "
+        "'hard_bandit' = the harder bandit)",
         check=non_empty(sim_task),
     )
     sim_checkpoints: int = knob(
@@ -130,6 +158,35 @@ class MetaBayesConfig(Config):
     map_hidden: int = knob(64, "width of the simulation maps (MLP 2 hidden layers)", check=positive)
     map_steps: int = knob(1500, "Adam steps per simulation map", check=positive)
     map_lr: float = knob(3e-3, "learning rate of the simulation maps", check=positive)
+    # Beyond the papers: the newsletter's two open questions.
+    hard_bandit_arms: int = knob(
+        2, "arms of the harder bandit (3 arms: keep its horizon <= 20)", check=between(2, 3)
+    )
+    hard_bandit_horizon: int = knob(
+        50, "pulls per episode of the harder bandit (0 skips it)", check=between(0, 100)
+    )
+    hard_bandit_updates: int = knob(
+        2000, "actor-critic updates of the harder bandit", check=positive
+    )
+    template_updates: int = knob(
+        2000,
+        "updates of the Thompson-sampling and value-based (Q-learning) bandit agents (0 skips)",
+        check=non_negative,
+    )
+    template_batch: int = knob(
+        256, "episodes per update of the Thompson-sampling and Q-learning agents", check=at_least(2)
+    )
+    q_epsilon: float = knob(
+        0.3,
+        "epsilon-greedy exploration of the Q-learning agent at the start, annealed to 0",
+        check=unit_interval,
+    )
+    coarse_task: str = knob(
+        "dirichlet_1_1_1",
+        "categorical source of the minimal-statistic experiment: the loss scores only "
+        "whether x_t = 0 ('' skips it)",
+        check=coarse_task_name,
+    )
     # The coin example: the two priors of Ortega et al.'s figure.
     coin_concentrated: str = knob("beta_10_10", "prior with mass near 0.5", check=coin_task)
     coin_dispersed: str = knob("beta_0.2_0.2", "prior with mass near 0 and 1", check=coin_task)
@@ -164,17 +221,28 @@ SMOKE = MetaBayesConfig(
     bandit_eval_episodes=400,
     bandit_curve_episodes=100,
     dp_horizons=(10, 20),
-    sim_tasks=("beta_1_1", "bandit"),
+    sim_tasks=("beta_1_1", "gamma_1_1", "normalgamma_0_1_1_1", "bandit", "hard_bandit"),
     sim_checkpoints=2,
     sim_episodes=60,
     map_steps=30,
     distil_steps=8,
     fixed_point_steps=8,
+    hard_bandit_horizon=8,
+    hard_bandit_updates=8,
+    template_updates=8,
+    template_batch=32,
     replicates=1,
 )
 
 QUICK = MetaBayesConfig(
-    tasks=("beta_1_1", "beta_10_10", "beta_0.2_0.2", "dirichlet_1_1_1"),
+    tasks=(
+        "beta_1_1",
+        "beta_10_10",
+        "beta_0.2_0.2",
+        "dirichlet_1_1_1",
+        "gamma_1_1",
+        "normalgamma_0_1_1_1",
+    ),
     pred_steps=700,
     pred_lr=3e-3,
     eval_points=8,
@@ -184,12 +252,16 @@ QUICK = MetaBayesConfig(
     bandit_batch=128,
     bandit_eval_episodes=10000,
     bandit_curve_episodes=1000,
-    sim_tasks=("beta_1_1", "bandit"),
+    sim_tasks=("beta_1_1", "gamma_1_1", "normalgamma_0_1_1_1", "bandit", "hard_bandit"),
     sim_checkpoints=3,
     sim_episodes=400,
     map_steps=600,
     distil_steps=250,
     fixed_point_steps=250,
+    hard_bandit_horizon=40,
+    hard_bandit_updates=400,
+    template_updates=400,
+    template_batch=64,
     replicates=3,
 )
 
@@ -349,6 +421,132 @@ SIM_BANDIT = ClaimSpec(
     replicate=REPLICATE,
     control=UNTRAINED,
 )
+# ---- the papers' missing pieces and the newsletter's open questions -----------------------
+
+SHUFFLED_PAIRING = Control(
+    name="shuffled pairing",
+    description="The same map fitted on state pairs whose episodes are shuffled within each "
+    "step (every memory state paired with another history's Bayes state at the same n), "
+    "scored on correctly paired held-out states: what it explains is what the step number "
+    "alone carries, so a real simulation must do better.",
+)
+SIM_DS_THRESHOLD = 0.05  # 95% of each coordinate's variance, as mb.sim_memory_is_statistic
+
+
+def _sim_continuous(task_id: str, family: str, prior: str, coords: str) -> ClaimSpec:
+    return ClaimSpec(
+        id=task_id,
+        statement=f"The trained {family} predictor ({prior} prior) simulates the Bayes state "
+        f"machine although its behaviour is not Bayes-optimal: the map from its memory to the "
+        f"Bayes state {coords} leaves at most 5% of each coordinate's variance unexplained "
+        "(held-out D_s(agent -> Bayes) <= 0.05).",
+        source="Mikulik et al. 2020, sec. 3 (simulation by regression) and sec. 4 "
+        f"({family} observations)",
+        comparator="<=",
+        threshold=SIM_DS_THRESHOLD,
+        paper_value="trained agents simulate the Bayes agent (no number confirmed)",
+        unit="held-out D_s, mean over coordinates",
+        replicate=REPLICATE,
+        control=SHUFFLED_PAIRING,
+    )
+
+
+SIM_EXPONENTIAL = _sim_continuous("mb.sim_exponential", "exponential", "Gamma(1,1)", "(n, log b_n)")
+SIM_GAUSSIAN = _sim_continuous(
+    "mb.sim_gaussian", "Gaussian", "Normal-Gamma(0,1,1,1)", "(n, mu_n, log b_n)"
+)
+SIM_COMMUTES = ClaimSpec(
+    id="mb.sim_commutes",
+    statement="The learned agent -> Bayes map commutes with the transitions (condition (i) of "
+    "a simulation): phi(next memory) equals the Bayes update of phi(memory) on the same "
+    "observation to within half the update's root-mean-square size (commutation error "
+    "<= 0.25), for the worst of the Beta(1,1), exponential and Gaussian predictors.",
+    source="Mikulik et al. 2020, sec. 3 (simulation: condition (i), the map commutes with "
+    "the transition functions)",
+    comparator="<=",
+    threshold=0.25,
+    paper_value="required by the definition; not measured in the paper",
+    unit="sum ||phi(s') - tau_B(phi(s), x)||^2 / sum ||b' - b||^2 (max over tasks)",
+    replicate=REPLICATE,
+    control=Control(
+        name="shuffled pairing",
+        description="The commutation error of the map fitted on episode-shuffled pairs (see "
+        "the continuous simulation claims): it cannot follow the observations, so its "
+        "increments miss the Bayes updates.",
+    ),
+)
+SIM_HARD_BANDIT = ClaimSpec(
+    id="mb.sim_hard_bandit",
+    statement="On a harder bandit (two Beta(1,1) arms, a longer horizon: 40 pulls in quick, "
+    "50 in full) where the agent stays further from pi_Bayes, the two agents still simulate "
+    "each other: action disagreement through the fitted maps <= 0.25 in both directions.",
+    source="Shah's open question on Mikulik et al. 2020 (Alignment Newsletter): tasks where "
+    "agents may not reach optimal behaviour",
+    comparator="<=",
+    threshold=0.25,
+    paper_value="not in the papers",
+    unit="max over directions of action disagreement",
+    replicate=REPLICATE,
+    control=UNTRAINED,
+)
+COARSE_DROPS_UNNEEDED = ClaimSpec(
+    id="mb.coarse_drops_unneeded",
+    statement="An agent whose loss needs only part of the posterior does not keep the rest as "
+    "well: meta-trained on Dirichlet(1,1,1) outcomes but scored only on whether x_t = 0 "
+    "(Bayes "
+    "needs c_0 alone), its memory leaves at least twice as much of the unneeded split "
+    "c_1 - c_2 unexplained as the full categorical predictor's memory does.",
+    source="Shah's comment on Mikulik et al. 2020 (Alignment Newsletter): the posterior is a "
+    "minimal sufficient statistic, so an optimal agent's states must encode it",
+    comparator=">=",
+    threshold=2.0,
+    paper_value="not in the papers",
+    unit="D_s(memory -> c_1 - c_2): coarse-loss agent / full-loss agent",
+    replicate=REPLICATE,
+    control=Control(
+        name="the needed statistic",
+        description="The same ratio for the count c_0, which both losses need: both "
+        "agents must encode it, so the ratio must stay below 2.",
+    ),
+)
+
+THOMPSON_KL = ClaimSpec(
+    id="mb.thompson_kl",
+    statement="A memory agent meta-trained as the Thompson-sampling template (log loss on the "
+    "optimal arm given the history, acting by sampling its own output) matches exact Thompson "
+    "sampling on the two-armed Beta(1,1) bandit: KL(pi_TS || pi_agent) <= 1e-3 nats per step "
+    "on the histories it visits.",
+    source="Ortega et al. 2019, sec. 4 (the Thompson-sampling template)",
+    comparator="<=",
+    threshold=KL_THRESHOLD,
+    paper_value="near-optimal (no number confirmed)",
+    unit="nats/step",
+    replicate=REPLICATE,
+    control=Control(
+        name="Thompson sampling for the wrong prior",
+        description="Exact Thompson sampling under Beta(10,10) arms, scored against Beta(1,1) "
+        "Thompson sampling on the same visited histories: " + MISMATCHED_PRIOR,
+    ),
+)
+Q_AGREEMENT = ClaimSpec(
+    id="mb.q_agreement",
+    statement="A memory agent meta-trained as the value-based template (Q-learning on its "
+    "memory state, sampled rewards, gamma = 1) plays greedily the Bayes-optimal action "
+    "(exact programme) on at least 95% of the non-tie beliefs it visits (two Beta(1,1) arms, "
+    "T = 20).",
+    source="Ortega et al. 2019, sec. 4 (the Bayes-optimal decision-maker template, Q-learning)",
+    comparator=">=",
+    threshold=AGREEMENT_THRESHOLD,
+    paper_value="near-optimal (no number confirmed)",
+    unit="fraction of visited non-tie beliefs",
+    replicate=REPLICATE,
+    control=Control(
+        name="greedy posterior-mean play",
+        description="As for mb.bandit_agreement, on the Q-agent's evaluation tasks: close to "
+        "V* in return, far from pi_Bayes in its choices.",
+    ),
+)
+
 COIN_CONCENTRATED = ClaimSpec(
     id="mb.coin_concentrated",
     statement="An agent meta-trained under Beta(10,10) (mass near 0.5) moves a little after one "
@@ -411,4 +609,11 @@ CLAIMS = (
     COIN_CONCENTRATED,
     COIN_DISPERSED,
     FIXED_POINT,
+    SIM_EXPONENTIAL,
+    SIM_GAUSSIAN,
+    SIM_COMMUTES,
+    SIM_HARD_BANDIT,
+    COARSE_DROPS_UNNEEDED,
+    THOMPSON_KL,
+    Q_AGREEMENT,
 )

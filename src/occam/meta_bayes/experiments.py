@@ -22,13 +22,17 @@ from scipy import stats
 from occam.meta_bayes import bayes, compare
 from occam.meta_bayes.agents import MemoryAgent
 from occam.meta_bayes.config import MetaBayesConfig
-from occam.meta_bayes.tasks import PredictionTask, concentrated
+from occam.meta_bayes.tasks import PredictionTask, concentrated, parse_task
 from occam.meta_bayes.train import (
     ActorCritic,
     Schedule,
+    bandit_rollout,
     n_bandit_inputs,
+    q_rollout,
     train_bandit,
     train_predictor,
+    train_q_agent,
+    train_thompson,
 )
 
 Progress = Callable[[Iterable[int], str, int], Iterator[int]]
@@ -213,10 +217,20 @@ class BanditRun:
 
 
 def meta_train_bandit(
-    config: MetaBayesConfig, streams: Streams, arms: int, progress: Progress = _no_progress
+    config: MetaBayesConfig,
+    streams: Streams,
+    arms: int,
+    progress: Progress = _no_progress,
+    horizon: int | None = None,
+    updates: int | None = None,
 ) -> BanditRun:
-    """The exact programme, reference policies and an actor-critic memory agent (K arms)."""
-    label, T = f"bandit{arms}", config.bandit_horizon
+    """The exact programme, reference policies and an actor-critic memory agent (K arms).
+
+    ``horizon`` and ``updates`` default to the config's bandit; others (the harder bandit)
+    get their own seeds."""
+    T = config.bandit_horizon if horizon is None else horizon
+    n_updates = config.bandit_updates if updates is None else updates
+    label = f"bandit{arms}" if horizon is None else f"bandit{arms}_T{T}"
     alphas = np.full(arms, config.bandit_prior[0])
     betas = np.full(arms, config.bandit_prior[1])
     solution = bayes.solve_bandit(alphas, betas, T, keep_q=True)
@@ -248,7 +262,7 @@ def meta_train_bandit(
         alphas,
         betas,
         T,
-        schedule(config, config.bandit_updates, config.bandit_batch, config.bandit_lr),
+        schedule(config, n_updates, config.bandit_batch, config.bandit_lr),
         ActorCritic(
             config.entropy_start,
             config.entropy_zero_frac,
@@ -258,8 +272,8 @@ def meta_train_bandit(
         streams.rng("train/" + label),
         time_input=config.time_input,
         on_step=on_step,
-        report_steps=eval_steps(config.bandit_updates, config.eval_points),
-        progress=lambda it: progress(it, f"meta-train {label}", config.bandit_updates),
+        report_steps=eval_steps(n_updates, config.eval_points),
+        progress=lambda it: progress(it, f"meta-train {label}", n_updates),
     )
     sampled = compare.bandit_behaviour(agent, solution, theta, u, gumbel, config.time_input)
     greedy = compare.bandit_behaviour(agent, solution, theta, u, None, config.time_input)
@@ -273,6 +287,8 @@ def meta_train_bandit(
         "Thompson sampling": bayes.thompson_policy(alphas, betas),
         "uniform random": bayes.random_policy(arms),
     }
+    if horizon is not None:  # the harder bandit: only the references its analysis reads
+        policies = {k: v for k, v in policies.items() if not k.startswith(("Gittins", "uniform"))}
     baselines = {
         name: float(
             bayes.evaluate_count_policy(policy, theta, u, streams.rng("policy/" + name)).mean()
@@ -362,6 +378,113 @@ def _bandit_rows(i: int, arms: int, r: BanditRun) -> list[dict[str, Any]]:
     return rows
 
 
+# ---- 3b. Ortega et al.'s other templates: Thompson sampling and a value-based agent ----------
+
+
+def _template_tasks(
+    config: MetaBayesConfig, streams: Streams, label: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    alphas = np.full(2, config.bandit_prior[0])
+    betas = np.full(2, config.bandit_prior[1])
+    n = config.bandit_curve_episodes
+    theta, u = bayes.sample_bandit_tasks(
+        alphas, betas, n, config.bandit_horizon, streams.rng("eval/" + label)
+    )
+    return alphas, betas, theta, u
+
+
+def thompson_template(config: MetaBayesConfig, streams: Streams) -> dict[str, float]:
+    """Meta-learn the Thompson-sampling template on the two-armed bandit and compare it with
+    exact Thompson sampling, its Bayes counterpart: KL(pi_TS || pi_agent) in nats per step on
+    the histories the agent visits (its own sampled actions), with pi_TS(a | counts) =
+    P(theta_a is largest | counts) by quadrature. The same KL for exact Thompson sampling
+    under the mismatched prior (mismatch_factor times the concentration) is the control."""
+    label = "thompson"
+    alphas, betas, theta, u = _template_tasks(config, streams, label)
+    T = config.bandit_horizon
+    agent = new_agent(
+        config, streams.seed("init/" + label), n_bandit_inputs(2, config.time_input), 2, True
+    )
+    untrained = copy.deepcopy(agent)
+    train_thompson(
+        agent,
+        alphas,
+        betas,
+        T,
+        schedule(config, config.template_updates, config.template_batch, config.bandit_lr),
+        streams.rng("train/" + label),
+        config.time_input,
+    )
+    exact = compare.thompson_probs_two_arms(alphas, betas, T)
+    wrong = compare.thompson_probs_two_arms(
+        alphas * config.mismatch_factor, betas * config.mismatch_factor, T
+    )
+    gumbel = streams.rng("act/" + label).gumbel(size=u.shape)
+    out: dict[str, float] = {}
+    for name, net in (("trained", agent), ("untrained", untrained)):
+        with torch.no_grad():
+            ro = bandit_rollout(net, theta, u, gumbel=gumbel, time_input=config.time_input)
+        s, f = compare.counts_along(ro.actions.numpy(), ro.rewards.numpy(), 2)
+        s, f = s.reshape(-1, 2), f.reshape(-1, 2)
+        p = exact(s, f)
+        logq = ro.log_probs.double().numpy().reshape(-1, 2)
+        out[f"kl_{name}"] = float((p * (np.log(p) - logq)).sum(-1).mean())
+        out[f"return_{name}"] = float(ro.rewards.sum(1).mean())
+        if name == "trained":
+            q = wrong(s, f)
+            out["kl_mismatched_prior"] = float((p * (np.log(p) - np.log(q))).sum(-1).mean())
+    ts = bayes.thompson_policy(alphas, betas)
+    out["return_exact_thompson"] = float(
+        bayes.evaluate_count_policy(ts, theta, u, streams.rng("policy/" + label)).mean()
+    )
+    return out
+
+
+def value_template(
+    config: MetaBayesConfig, streams: Streams, solution: bayes.BanditSolution
+) -> dict[str, float]:
+    """Meta-learn the value-based template (Q-learning on the memory state) on the two-armed
+    bandit and compare it with the Bayes-optimal agent: greedy play's agreement with pi_Bayes
+    on visited non-tie beliefs, the RMS error of its Q-values against the exact programme's
+    Q_t(b, a) there, and its return against V*. Greedy posterior-mean play on the same tasks
+    is the control (as for mb.bandit_agreement)."""
+    label = "qlearning"
+    alphas, betas, theta, u = _template_tasks(config, streams, label)
+    T = config.bandit_horizon
+    agent = new_agent(
+        config, streams.seed("init/" + label), n_bandit_inputs(2, config.time_input), 2, True
+    )
+    train_q_agent(
+        agent,
+        alphas,
+        betas,
+        T,
+        schedule(config, config.template_updates, config.template_batch, config.bandit_lr),
+        config.q_epsilon,
+        streams.rng("train/" + label),
+        config.time_input,
+    )
+    with torch.no_grad():
+        ro = q_rollout(agent, theta, u, None, config.time_input)
+    actions, rewards = ro.actions.numpy(), ro.rewards.numpy()
+    s, f = compare.counts_along(actions, rewards, 2)
+    best = compare.bayes_greedy_sets(solution, s, f)
+    clear = best.sum(-1) == 1
+    q_agent = ro.log_probs.double().numpy() * np.arange(T, 0, -1)[None, :, None]
+    q_bayes = np.stack([solution.q_values(s[:, t], f[:, t]) for t in range(T)], axis=1)
+    greedy = compare.count_policy_match(
+        bayes.greedy_policy(alphas, betas), solution, theta, u, streams.rng("match/" + label)
+    )
+    return {
+        "agreement": float((q_agent.argmax(-1) == best.argmax(-1))[clear].mean()),
+        "q_rmse": float(np.sqrt(((q_agent - q_bayes) ** 2).mean())),
+        "return": float(rewards.sum(1).mean()),
+        "v_star": solution.value,
+        "greedy_agreement": greedy.agreement,
+        "greedy_return": greedy.mean_return,
+    }
+
+
 # ---- 4. structure: state-machine simulation over snapshots -----------------------------------
 
 
@@ -377,17 +500,24 @@ def simulation_over_snapshots(
     else:
         alphas, betas = (np.full(run.arms, v) for v in config.bandit_prior)
         theta, u = bayes.sample_bandit_tasks(
-            alphas, betas, config.sim_episodes, config.bandit_horizon, data_rng
+            alphas, betas, config.sim_episodes, run.solution.horizon, data_rng
         )
-    for step in pick(sorted(run.snapshots.states), config.sim_checkpoints):
+    steps = pick(sorted(run.snapshots.states), config.sim_checkpoints)
+    behaviour = {
+        c["step"]: c["kl" if isinstance(run, PredictionRun) else "policy_kl"] for c in run.curve
+    }
+    for step in steps:
         agent = run.snapshots.agent(step, run.agent)
         if isinstance(run, PredictionRun):
-            sim = compare.simulate_prediction(agent, run.task, x, spec, seed)
+            # the controls of condition (i) and of the pairing, at the trained checkpoint
+            sim = compare.simulate_prediction(
+                agent, run.task, x, spec, seed, controls=step == steps[-1]
+            )
         else:
             sim = compare.simulate_bandit(
                 agent, run.solution, theta, u, spec, seed, config.time_input
             )
-        rows.append({"task": label, "step": step, **sim.as_dict()})
+        rows.append({"task": label, "step": step, "kl": behaviour[step], **sim.as_dict()})
     return rows
 
 
@@ -418,6 +548,70 @@ def probes(
         {"task": name, "target": k, "r2_trained": trained[k], "r2_untrained": untrained[k]}
         for k in trained
     ]
+
+
+# ---- 5b. beyond the paper: is the whole posterior encoded when the loss needs less? ---------
+
+
+def coarse_target(x: np.ndarray) -> np.ndarray:
+    """The coarse outcome the loss scores: 1 where x_t == 0, else 0 (int64, same shape)."""
+    return (x == 0).astype(np.int64)
+
+
+def coarse_statistic(
+    config: MetaBayesConfig,
+    streams: Streams,
+    source: PredictionTask,
+    full: PredictionRun,
+    progress: Progress = _no_progress,
+) -> dict[str, Any]:
+    """The minimal-sufficient-statistic question (Shah's comment on Mikulik et al. 2020).
+
+    A categorical source with a Dirichlet(alpha) prior, K >= 3. The agent sees every outcome
+    but its log loss scores only y_t = [x_t == 0], whose Bayes predictive
+    (alpha_0 + c_0) / (sum alpha + n) needs the count c_0 alone (a Beta(alpha_0, sum_rest)
+    coin): the split c_1 - c_2 of the other outcomes is part of the full posterior and of no
+    use to the loss. MLP maps (as in the state-machine simulation) decode the needed
+    statistic c_0 and the unneeded split c_1 - c_2 from the memory of this agent, of the
+    same agent untrained, and of ``full``, the predictor meta-trained on the full categorical
+    log loss (which needs both). Returns held-out D_s of each (0 = encoded exactly, 1 = not).
+    """
+    label = "coarse/" + source.name
+    rest = float(np.sum(source.dirichlet[1:]))
+    coin = parse_task(f"beta_{source.dirichlet[0]:g}_{rest:g}")  # y = 1 <-> x = 0
+    agent = new_agent(config, streams.seed("init/" + label), source.n_inputs, 2)
+    untrained = copy.deepcopy(agent)
+    train_predictor(
+        agent,
+        source,
+        schedule(config, config.pred_steps, config.pred_batch, config.pred_lr),
+        config.length,
+        streams.rng("train/" + label),
+        progress=lambda it: progress(it, f"meta-train {label}", config.pred_steps),
+        target_of=coarse_target,
+    )
+    eval_x = source.sample(config.eval_episodes, config.length, streams.rng("eval/" + label))
+    p = coin.bayes_predictive(coarse_target(eval_x))
+    logq = compare.agent_predictive(agent, source, eval_x)
+    kl = float((p * (np.log(p) - logq)).sum(-1).mean())
+
+    x = source.sample(config.sim_episodes, config.length, streams.rng("data/" + label))
+    counts = source.statistics(x).reshape(-1, source.n_outcomes)
+    # columns: the needed count c_0 and the unneeded split c_1 - c_2, fitted by one map with
+    # each column scaled to unit variance and scored separately
+    targets = np.stack([counts[:, 0], counts[:, 1] - counts[:, 2]], axis=1)
+    spec = compare.MapSpec(hidden=config.map_hidden, steps=config.map_steps, lr=config.map_lr)
+    n_train = int(spec.train_frac * config.sim_episodes) * config.length
+    seed = streams.seed("map/" + label)
+    out: dict[str, Any] = {"task": source.name, "coarse_kl": kl, "full_kl": full.final.kl}
+    for name, net in (("coarse", agent), ("untrained", untrained), ("full", full.agent)):
+        memory = net.memory_states(torch.from_numpy(source.network_inputs(x))).double().numpy()
+        memory = memory.reshape(counts.shape[0], -1)
+        pred, _ = compare.fit_map(memory, targets, n_train, spec, seed, per_dim=True)
+        for k, what in enumerate(("needed", "unneeded")):
+            col = slice(k, k + 1)
+            out[f"ds_{what}_{name}"] = compare.dissimilarity(pred[:, col], targets[n_train:, col])
+    return out
 
 
 # ---- 6. the fixed point --------------------------------------------------------------------------
@@ -515,6 +709,10 @@ class Replicate:
     probes: list[dict[str, Any]] = field(default_factory=list)
     fixed_point: list[dict[str, Any]] = field(default_factory=list)
     fixed_point_control: list[dict[str, Any]] = field(default_factory=list)
+    hard_bandit: BanditRun | None = None
+    coarse: dict[str, Any] | None = None
+    thompson: dict[str, float] | None = None
+    value_based: dict[str, float] | None = None
 
 
 def simulations(
@@ -528,11 +726,15 @@ def simulations(
         if name == "bandit" and rep.bandits:
             arms = config.bandit_arms[0]
             rows += simulation_over_snapshots(config, streams, f"bandit{arms}", rep.bandits[arms])
-        elif name in rep.pred and rep.pred[name].task.discrete:
+        elif name == "hard_bandit" and rep.hard_bandit is not None:
+            rows += simulation_over_snapshots(config, streams, name, rep.hard_bandit)
+        elif name in rep.pred:
             run = rep.pred[name]
             rows += simulation_over_snapshots(config, streams, name, run)
+            if run.task.family != "bernoulli":
+                continue
             other = concentrated(run.task, config.mismatch_factor).name
-            if mismatched is None and run.task.family == "bernoulli" and other in rep.pred:
+            if mismatched is None and other in rep.pred:
                 mismatched = mismatched_simulation(config, streams, run, rep.pred[other])
     return rows, mismatched
 
@@ -549,6 +751,10 @@ def replicate_metrics(rep: Replicate) -> dict[str, Any]:
         "probes": rep.probes,
         "fixed_point": rep.fixed_point,
         "fixed_point_control": rep.fixed_point_control,
+        "hard_bandit": bandit_metrics(rep.hard_bandit) if rep.hard_bandit else None,
+        "coarse": rep.coarse,
+        "thompson_template": rep.thompson,
+        "value_template": rep.value_based,
     }
 
 

@@ -89,7 +89,7 @@ def bandit_returns(bandit: dict[str, Any]) -> Figure:
             thompson, color="tab:red", ls="--", lw=1, label=f"Thompson (MC) = {thompson:.3f}"
         )
         ax.set(xscale="log", xlabel="actor-critic update", ylabel="return per episode")
-        ax.set_title(f"{arms}-armed bandit, T = {m['horizon']}")
+        ax.set_title(f"{arms}-armed bandit, T = {m['horizon']}" if arms.isdigit() else arms)
         ax.legend(fontsize=7)
         ax = row[1]
         names = ["agent (sampled)", "agent (greedy)", *m["baselines"]]
@@ -209,5 +209,82 @@ def fixed_point(
         ax.legend(fontsize=7)
     ax1.set(ylabel="KL(Bayes || agent), nats/step", title="Distance to the Bayes predictive")
     ax2.set(ylabel="KL(q_distilled || q_now), nats/step", title="Drift: fixed points do not move")
+    fig.tight_layout()
+    return fig
+
+
+def simulation_controls(rows: list[dict[str, Any]]) -> Figure:
+    """The simulation's controls at the trained checkpoint, per task: agent -> Bayes D_s of
+    the real map, the untrained network's and the shuffled-pairing map's (left); the
+    commutation error of condition (i) for the real and the shuffled map (right)."""
+    trained = [r for r in rows if "ds_shuffled" in r]
+    untrained = {r["task"]: r for r in rows if r["step"] == 0}
+    fig = Figure(figsize=(11, 3.8))
+    ax1, ax2 = fig.subplots(1, 2)
+    xs = np.arange(len(trained))
+    names = [r["task"] for r in trained]
+    for shift, vals, col, label in (
+        (-0.27, [r["ds_agent_to_bayes"] for r in trained], "tab:blue", "trained"),
+        (0.0, [untrained[n]["ds_agent_to_bayes"] for n in names], "tab:gray", "untrained"),
+        (0.27, [r["ds_shuffled"] for r in trained], "tab:red", "trained, shuffled pairing"),
+    ):
+        ax1.bar(xs + shift, [max(v, 1e-6) for v in vals], 0.27, color=col, label=label)
+    ax1.axhline(0.05, color="k", ls=":", lw=1, label="claim threshold 0.05")
+    ax1.set_xticks(xs, names, fontsize=7)
+    ax1.set(yscale="log", ylabel="held-out D_s(agent -> Bayes)", title="State dissimilarity")
+    ax1.legend(fontsize=7)
+    for shift, key, col, label in (
+        (-0.2, "commutation", "tab:blue", "fitted map"),
+        (0.2, "commutation_shuffled", "tab:red", "shuffled-pairing map"),
+    ):
+        ax2.bar(xs + shift, [max(r[key], 1e-6) for r in trained], 0.4, color=col, label=label)
+    ax2.axhline(0.25, color="k", ls=":", lw=1, label="claim threshold 0.25")
+    ax2.set_xticks(xs, names, fontsize=7)
+    ax2.set(yscale="log", ylabel="||phi(s') - tau_B(phi(s), x)||^2 / ||b' - b||^2")
+    ax2.set_title("Condition (i): the map commutes with the transitions")
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def dissimilarity_vs_kl(rows: list[dict[str, Any]], tasks: list[str]) -> Figure:
+    """Both dissimilarities against the behavioural KL over training checkpoints (one panel
+    per task; the arrow of time runs from the untrained checkpoint, ringed)."""
+    tasks = [t for t in tasks if any(r["task"] == t for r in rows)]
+    fig = Figure(figsize=(4.2 * max(len(tasks), 1), 3.8))
+    axes = fig.subplots(1, max(len(tasks), 1), squeeze=False)[0]
+    for ax, task in zip(axes, tasks, strict=False):
+        rs = [r for r in rows if r["task"] == task]
+        kl = [max(r["kl"], 1e-6) for r in rs]
+        for k, label in zip(DISSIMILARITIES, DISSIMILARITY_LABELS, strict=True):
+            vals = [max(r[k], 1e-6) for r in rs]
+            line = ax.plot(kl, vals, marker="o", ms=3, label=label)[0]
+            ax.plot(kl[:1], vals[:1], marker="o", ms=8, mfc="none", color=line.get_color())
+        bandit = "bandit" in task
+        ax.set(xscale="log", yscale="log", title=task)
+        ax.set_xlabel("policy KL(pi_Bayes || pi_agent)" if bandit else "KL(Bayes || agent)")
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("dissimilarity (D_s normalised MSE; D_o nats or disagreement)")
+    fig.suptitle("Dissimilarities over training against behaviour (ring: untrained)")
+    fig.tight_layout()
+    return fig
+
+
+def coarse_statistic(coarse: dict[str, Any]) -> Figure:
+    """Decoding the needed count c_0 and the unneeded split c_1 - c_2 from memory."""
+    fig = Figure(figsize=(6, 3.8))
+    ax = fig.subplots()
+    xs = np.arange(2)
+    for shift, name, col, label in (
+        (-0.27, "coarse", "tab:blue", "loss needs c_0 only"),
+        (0.0, "full", "tab:green", "full categorical loss"),
+        (0.27, "untrained", "tab:gray", "untrained"),
+    ):
+        vals = [max(coarse[f"ds_{w}_{name}"], 1e-6) for w in ("needed", "unneeded")]
+        ax.bar(xs + shift, vals, 0.27, color=col, label=label)
+    ax.set_xticks(xs, ["needed: c_0", "unneeded: c_1 - c_2"])
+    ax.set(yscale="log", ylabel="held-out D_s(memory -> statistic)")
+    ax.set_title(f"{coarse['task']}: is the whole posterior kept?")
+    ax.legend(fontsize=7)
     fig.tight_layout()
     return fig

@@ -129,6 +129,69 @@ class PredictionTask:
         )
         return np.stack([df, loc, scale], axis=-1)
 
+    # ---- the Bayes agent as a state machine (Mikulik et al. 2020, sec. 3) ---------------
+    #
+    # The state-machine simulation regresses between memory states and the Bayes state, so the
+    # Bayes state is written in coordinates of comparable scale: outcome counts (discrete),
+    # (n, log b_n) for the exponential task and (n, mu_n, log b_n) for the Gaussian one. Each
+    # is a bijection of the sufficient statistic of ``statistics`` (n known), so it is the same
+    # state machine; the raw (n, sum x, sum x^2) would weight one heavy-tailed draw's x^2 above
+    # everything else in a mean-squared error.
+
+    def bayes_state(self, x: np.ndarray) -> np.ndarray:
+        """The Bayes agent's state before each step, in simulation coordinates: (B, T, S).
+
+        Discrete: counts (S = K). Exponential: (n, log b_n), b_n = b + sum x (S = 2).
+        Gaussian: (n, mu_n, log b_n) of the Normal-Gamma posterior (S = 3).
+        """
+        return self.state_of_statistics(self.statistics(x))
+
+    def state_of_statistics(self, stats: np.ndarray) -> np.ndarray:
+        """Sufficient statistics (..., S) -> simulation coordinates (..., S)."""
+        if self.discrete:
+            return stats
+        n = stats[..., 0]
+        if self.family == "exponential":
+            return np.stack([n, np.log(self.prior[1] + stats[..., 1])], axis=-1)
+        mu0, k0, a0, b0 = self.prior
+        _, loc, scale = bayes.normal_gamma_predictive(self.prior, n, stats[..., 1], stats[..., 2])
+        kn, an = k0 + n, a0 + n / 2.0
+        bn = scale**2 * an * kn / (kn + 1.0)  # invert scale = sqrt(b_n (k_n + 1) / (a_n k_n))
+        return np.stack([n, loc, np.log(bn)], axis=-1)
+
+    def output_of_state(self, state: np.ndarray) -> np.ndarray:
+        """The Bayes output map on simulation coordinates (..., S): the predictive's
+        parameters, as :meth:`bayes_output`. Off-lattice states are accepted: counts are
+        clipped at 0 and n is rounded to an integer in [0, inf) (mapped states are not exact)."""
+        if self.discrete:
+            return self.bayes_output(np.maximum(state, 0.0))
+        n = np.maximum(np.rint(state[..., 0]), 0.0)
+        if self.family == "exponential":
+            return np.stack([self.prior[0] + n, np.exp(state[..., 1])], axis=-1)
+        mu0, k0, a0, b0 = self.prior
+        kn, an = k0 + n, a0 + n / 2.0
+        scale = np.sqrt(np.exp(state[..., 2]) * (kn + 1.0) / (an * kn))
+        return np.stack([2.0 * an, state[..., 1], scale], axis=-1)
+
+    def state_transition(self, state: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """The Bayes agent's transition: the state after observing x. state (..., S), x (...).
+
+        Discrete: counts + one-hot(x). Exponential: (n + 1, log(b_n + x)). Gaussian: the
+        sequential Normal-Gamma update kappa' = kappa + 1, mu' = (kappa mu + x) / kappa',
+        b' = b + kappa (x - mu)^2 / (2 kappa') (Murphy 2007, sec. 8).
+        """
+        if self.discrete:
+            return state + np.eye(self.n_outcomes)[x]
+        n = state[..., 0]
+        if self.family == "exponential":
+            return np.stack([n + 1.0, np.logaddexp(state[..., 1], np.log(x))], axis=-1)
+        mu0, k0, a0, b0 = self.prior
+        kn = k0 + np.maximum(n, 0.0)  # mapped states may stray below n = 0
+        mu, bn = state[..., 1], np.exp(state[..., 2])
+        mu_new = (kn * mu + x) / (kn + 1.0)
+        b_new = bn + kn * (x - mu) ** 2 / (2.0 * (kn + 1.0))
+        return np.stack([n + 1.0, mu_new, np.log(b_new)], axis=-1)
+
     def bayes_predictive(self, x: np.ndarray) -> np.ndarray:
         """Bayes predictive of x_t given x_<t for every step: (B, T, n_outputs)."""
         return self.bayes_output(self.statistics(x))

@@ -89,6 +89,7 @@ def train_predictor(
     distil: bool = False,
     progress: Callable[[Iterable[int]], Iterable[int]] | None = None,
     distil_onto: PredictionTask | None = None,
+    target_of: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> None:
     """Meta-train a predictor by log loss on fresh episodes (or distil it onto Bayes).
 
@@ -97,7 +98,9 @@ def train_predictor(
     Bayes predictive, -sum_k P_Bayes(k | x_<t) log q(k | x_<t) (discrete tasks only): the
     supervised initialisation of the fixed-point experiment. ``distil_onto`` names another
     task of the same family whose Bayes predictive is the target instead (episodes are still
-    drawn from ``task``): the non-Bayes start of the fixed-point control.
+    drawn from ``task``): the non-Bayes start of the fixed-point control. ``target_of`` maps
+    the episodes x (B, T) to the discrete outcomes the log loss scores (default: x itself);
+    the network still sees x (the coarse-loss agent of the minimal-statistic experiment).
     """
     if distil and not task.discrete:
         raise ValueError("distillation onto the Bayes predictive is implemented for discrete tasks")
@@ -109,6 +112,8 @@ def train_predictor(
         if distil:
             target = torch.from_numpy((distil_onto or task).bayes_predictive(x)).float()
             return -(target * params).sum(-1).mean()
+        if target_of is not None:
+            x = target_of(x)
         xt = torch.from_numpy(x) if task.discrete else torch.from_numpy(x).float()
         return -log_prob(task.family, params, xt).mean()
 
@@ -264,3 +269,109 @@ def train_bandit(
         )
 
     _optimise(agent, schedule, loss_at, on_step, report_steps, progress)
+
+
+# ---- Ortega et al.'s other two templates ----------------------------------------------
+
+
+def train_thompson(
+    agent: MemoryAgent,
+    alphas: np.ndarray,
+    betas: np.ndarray,
+    horizon: int,
+    schedule: Schedule,
+    rng: np.random.Generator,
+    time_input: bool = True,
+    on_step: OnStep | None = None,
+    report_steps: Iterable[int] = (),
+) -> None:
+    """Meta-learn a Thompson-sampling agent (Ortega et al. 2019, sec. 4, the posterior-sampling
+    template): a memory model of the optimal arm a* = argmax_i theta_i given the history.
+
+    The agent plays by sampling an arm from its own output (Gumbel-max) and is trained by the
+    log loss -log pi(a* | h_t) at every step, a* known to the trainer from the sampled task.
+    The minimiser is P(a* = a | h_t), whatever the behaviour that produced h_t: acting by
+    sampling from it is exact Thompson sampling.
+    """
+    K = len(alphas)
+
+    def loss_at(step: int) -> torch.Tensor:
+        theta, u = sample_bandit_tasks(alphas, betas, schedule.batch, horizon, rng)
+        gumbel = rng.gumbel(size=(schedule.batch, horizon, K))
+        ro = bandit_rollout(agent, theta, u, gumbel=gumbel, time_input=time_input)
+        best = torch.from_numpy(theta.argmax(1))[:, None, None].expand(-1, horizon, 1)
+        return -ro.log_probs.gather(-1, best).mean()
+
+    _optimise(agent, schedule, loss_at, on_step, report_steps)
+
+
+def q_rollout(
+    agent: MemoryAgent,
+    theta: np.ndarray,
+    u: np.ndarray,
+    explore: np.ndarray | None,
+    time_input: bool = True,
+) -> BanditRollout:
+    """Play with the agent's head read as value estimates: greedy, except where ``explore``
+    (B, T) int64 names an arm (>= 0) to pull instead (epsilon-greedy). ``log_probs`` holds
+    the head's outputs, q~_t(a) = Q_t(a) / (T - t), the value per remaining pull."""
+    B, T, K = u.shape
+    theta_t, u_t = torch.from_numpy(theta).float(), torch.from_numpy(u).float()
+    rows = torch.arange(B)
+    prev_a, prev_r = torch.zeros(B, dtype=torch.long), torch.zeros(B)
+    state: RNNState | None = None
+    acts, rews, qs = [], [], []
+    for t in range(T):
+        q, _, state = agent.step(bandit_inputs(prev_a, prev_r, t, T, K, time_input), state)
+        a = q.detach().argmax(-1)
+        if explore is not None:
+            forced = torch.from_numpy(explore[:, t])
+            a = torch.where(forced >= 0, forced, a)
+        r = (u_t[rows, t, a] < theta_t[rows, a]).float()
+        acts.append(a)
+        rews.append(r)
+        qs.append(q)
+        prev_a, prev_r = a, r
+    actions, rewards = torch.stack(acts, 1), torch.stack(rews, 1)
+    return BanditRollout(actions, rewards, torch.stack(qs, 1), torch.zeros_like(rewards), None)
+
+
+def train_q_agent(
+    agent: MemoryAgent,
+    alphas: np.ndarray,
+    betas: np.ndarray,
+    horizon: int,
+    schedule: Schedule,
+    epsilon: float,
+    rng: np.random.Generator,
+    time_input: bool = True,
+    on_step: OnStep | None = None,
+    report_steps: Iterable[int] = (),
+) -> None:
+    """Meta-learn a value-based decision-maker (Ortega et al. 2019, sec. 4, the Bayes-optimal
+    template with Q-learning on the memory state): the head estimates Q(m_t, .) and is
+    regressed, through time, onto the undiscounted one-step target
+
+        y_t = r_t + max_a Q(m_{t+1}, a)   (y_{T-1} = r_{T-1}),
+
+    with the sampled 0/1 rewards and the target held fixed (no gradient). Its fixed point on
+    the belief MDP is the Bayes-optimal Q_t(b, a) of :func:`occam.meta_bayes.bayes.solve_bandit`.
+    The head outputs Q_t / (T - t) (value per remaining pull, in [0, 1]), so that the loss
+    has one scale at every step under gradient clipping; the argmax is unchanged.
+    Behaviour: epsilon-greedy, epsilon falling linearly to 0 at the end of training.
+    """
+    K = len(alphas)
+    remaining = torch.arange(horizon, 0, -1, dtype=torch.float32)  # T - t
+
+    def loss_at(step: int) -> torch.Tensor:
+        theta, u = sample_bandit_tasks(alphas, betas, schedule.batch, horizon, rng)
+        eps = epsilon * (1.0 - step / max(schedule.steps, 1))
+        arm = rng.integers(0, K, size=(schedule.batch, horizon))
+        explore = np.where(rng.random((schedule.batch, horizon)) < eps, arm, -1)
+        ro = q_rollout(agent, theta, u, explore, time_input)
+        q = ro.log_probs * remaining[:, None]  # (B, T, K) Q-values
+        q_taken = q.gather(-1, ro.actions[..., None])[..., 0]
+        nxt = torch.cat([q[:, 1:].detach().max(-1).values, torch.zeros(q.shape[0], 1)], dim=1)
+        return (((q_taken - (ro.rewards + nxt)) / remaining) ** 2).mean()
+
+    _optimise(agent, schedule, loss_at, on_step, report_steps)
