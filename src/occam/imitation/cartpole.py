@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,7 +90,7 @@ class PoleClass:
         return np.full(self.n_models, -math.log(self.n_models))
 
 
-class PoleAgent:
+class PoleAgent(ABC):
     """Base: ``policy(obs, t) -> (own, theta)``; ``observe(obs, a)`` on demonstrator labels."""
 
     labels_every_step = False
@@ -97,11 +98,12 @@ class PoleAgent:
     def __init__(self, pc: PoleClass) -> None:
         self.pc = pc
 
+    @abstractmethod
     def policy(self, obs: FloatArray, t: int) -> tuple[FloatArray, float]:
-        raise NotImplementedError
+        """The agent's own action probabilities (2,) at ``obs`` and its query probability."""
 
-    def observe(self, obs: FloatArray, action: int) -> None:
-        pass
+    def observe(self, obs: FloatArray, action: int) -> None:  # noqa: B027 - optional hook
+        """Learn from a demonstrator label; agents that do not learn ignore it."""
 
 
 class PoleImitator(PoleAgent):
