@@ -18,6 +18,7 @@ readout after Flatten.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
 
@@ -129,16 +130,17 @@ class Architecture(Protocol):
     def nngp(self, X1: Tensor, X2: Tensor | None = None) -> Tensor: ...
 
 
-class _Stackable:
+class _Stackable(ABC):
     """``init_stacked`` for descriptions initialised by :func:`init_paper_` (FCN, CNN)."""
 
     sigma_w: float
     sigma_b: float
 
+    @abstractmethod
     def build(
         self, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32
     ) -> nn.Module:
-        raise NotImplementedError
+        """One network with the paper's initialisation (subclasses define the layers)."""
 
     def init_stacked(
         self, n: int, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32
