@@ -6,7 +6,13 @@ import pytest
 import torch
 
 from occam.sgd_bayes import CNNArch, empirical_nngp
-from occam.sgd_bayes.maxpool import MaxPoolCNNArch, maxpool_cnn_nngp
+from occam.sgd_bayes.maxpool import (
+    MaxPoolCNNArch,
+    _relu_product_half_plane,
+    maxpool_1x1_nngp,
+    maxpool_cnn_nngp,
+)
+from occam.sgd_bayes.nngp import relu_expectation
 
 torch.set_num_threads(1)
 F64 = torch.float64
@@ -54,6 +60,51 @@ def test_maxpool_kernel_matches_monte_carlo_of_wide_random_nets() -> None:
     # the pooling matters: the max-pool kernel is not the pool-1 kernel
     flat = maxpool_cnn_nngp(MaxPoolCNNArch((1, 8, 8), 1, (3, 3), "SAME", 1, 1.0, 0.3), X)
     assert float(((est.K - flat.K).abs() / est.stderr).max()) > 10.0
+
+
+def test_half_plane_relu_product_against_quadrature_and_arc_cosine() -> None:
+    g = torch.Generator().manual_seed(5)
+    a, b = torch.randn(2, 6, 2, generator=g, dtype=F64)
+    a[0] = torch.tensor([0.0, 0.0])  # a zero vector gives zero
+    got = _relu_product_half_plane(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
+    # (1 / pi) int_{-pi/2}^{pi/2} relu(a.e_t) relu(b.e_t) dt, midpoint rule on 2e5 cells
+    m = 200_000
+    t = (torch.arange(m, dtype=F64) + 0.5) * (torch.pi / m) - torch.pi / 2
+    e = torch.stack([t.cos(), t.sin()], 1)  # (m, 2)
+    f = (a @ e.T).clamp_min(0) * (b @ e.T).clamp_min(0)
+    quad = f.mean(1)  # = (1 / pi) * (pi / m) * sum
+    assert torch.allclose(got, quad, rtol=0, atol=1e-9), (got, quad)
+    assert float(got[0]) == 0.0
+    # both half planes together: the arc-cosine kernel E[relu(a.g) relu(b.g)]
+    both = got + _relu_product_half_plane(-a[:, 0], -a[:, 1], -b[:, 0], -b[:, 1])
+    arccos = relu_expectation((a * b).sum(1), a.square().sum(1), b.square().sum(1))
+    assert torch.allclose(both, arccos, rtol=1e-13, atol=1e-15)
+
+
+def test_exact_1x1_maxpool_kernel() -> None:
+    """1 x 1 filters on one channel: the closed form against the analytic pool-1 kernel, the
+    channel-sampling estimator and wide random networks (images with both signs and a bias,
+    so both the window maximum and minimum branches count)."""
+    g = torch.Generator().manual_seed(6)
+    X = torch.rand(6, 1, 6, 6, generator=g, dtype=F64) - 0.4
+    flat = CNNArch((1, 6, 6), (1,), ((1, 1),), ("VALID",), sigma_w=1.3, sigma_b=0.4).nngp(X)
+    pool1 = MaxPoolCNNArch((1, 6, 6), 1, (1, 1), pool=1, sigma_w=1.3, sigma_b=0.4)
+    assert torch.allclose(maxpool_1x1_nngp(pool1, X), flat, rtol=1e-13, atol=0)
+    for pool in (2, 3):
+        arch = MaxPoolCNNArch((1, 6, 6), 1, (1, 1), pool=pool, sigma_w=1.3, sigma_b=0.4)
+        exact = maxpool_1x1_nngp(arch, X)
+        assert torch.allclose(exact, exact.T) and torch.allclose(
+            maxpool_1x1_nngp(arch, X[:2], X), exact[:2], rtol=1e-15, atol=0
+        )
+        est = maxpool_cnn_nngp(arch, X, n_samples=4096, seed=7)
+        assert float(((est.K - exact) / est.stderr).abs().max()) < 4.5  # 21 entries
+        wide = MaxPoolCNNArch((1, 6, 6), 256, (1, 1), "VALID", pool, 1.3, 0.4, out_dim=32)
+        mc = empirical_nngp(wide, X, n_samples=200, seed=8, dtype=F64)
+        assert float(_offdiag_upper((mc.K - exact) / mc.stderr).abs().max()) < 4.5
+        # the pooling matters: max-pool and pool-1 kernels differ by many standard errors
+        assert float(((exact - flat).abs() / est.stderr).max()) > 10.0
+    with pytest.raises(ValueError, match="1 x 1"):
+        maxpool_1x1_nngp(MaxPoolCNNArch((1, 6, 6), 4, (3, 3)), X)
 
 
 def test_maxpool_arch_validates() -> None:

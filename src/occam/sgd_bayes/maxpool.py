@@ -20,6 +20,12 @@ also samples the readout weights). With pool = 1 it estimates the analytic kerne
 conv -> ReLU -> Flatten (:func:`occam.sgd_bayes.nngp.cnn_nngp`), which the tests check, and
 the tests check it against Monte Carlo of wide random max-pool networks.
 
+An exact case: with 1 x 1 filters on one input channel, z_p = w x_p + b with scalars (w, b),
+so the max over a window is taken at the window's largest pixel M_q when w > 0 and at its
+smallest m_q when w < 0, and E[a a'] is a two-dimensional Gaussian integral over (w, b) in
+closed form (:func:`maxpool_1x1_nngp`). The tests check the estimator and wide random
+networks against it.
+
 Not covered: convolutions after the pooling layer (their input is then non-Gaussian in
 (image, location) jointly, so channel sampling alone no longer gives the kernel).
 
@@ -149,3 +155,71 @@ def maxpool_cnn_nngp(
     mean = s1 / n_samples
     var = (s2 / n_samples - mean.square()).clamp_min(0.0) * n_samples / (n_samples - 1)
     return EmpiricalKernel(K=mean, stderr=(var / n_samples).sqrt(), n_samples=n_samples)
+
+
+def _relu_product_half_plane(a1: Tensor, a2: Tensor, b1: Tensor, b2: Tensor) -> Tensor:
+    """``E[relu(a.g) relu(b.g) 1{g_1 > 0}]`` for g ~ N(0, I_2), elementwise over a = (a1, a2),
+    b = (b1, b2).
+
+    In polar coordinates g = r e_t (E over r of r^2 is 2, the angle uniform):
+        (1 / pi) integral over the arc {a.e_t > 0, b.e_t > 0, cos t > 0} of (a.e_t)(b.e_t) dt.
+    Each condition is an open half circle; within |t| < pi/2 the condition a.e_t > 0 is
+    t in (phi_a - pi/2, phi_a + pi/2) with phi_a = atan2(a2, a1), so the arc is one interval.
+    (Without the third condition this is the arc-cosine kernel of Cho & Saul 2009.)
+    """
+    half = math.pi / 2
+    pa, pb = torch.atan2(a2, a1), torch.atan2(b2, b1)
+    lo = torch.maximum(torch.maximum(pa, pb) - half, torch.full_like(pa, -half))
+    hi = torch.minimum(torch.minimum(pa, pb) + half, torch.full_like(pa, half))
+    hi = torch.maximum(hi, lo)  # empty arc -> zero length
+
+    def antiderivative(t: Tensor) -> Tensor:  # of (a.e_t)(b.e_t)
+        return 0.5 * (
+            (a1 * b1 + a2 * b2) * t
+            + 0.5 * (a1 * b1 - a2 * b2) * torch.sin(2 * t)
+            - 0.5 * (a1 * b2 + a2 * b1) * torch.cos(2 * t)
+        )
+
+    return (antiderivative(hi) - antiderivative(lo)) / math.pi
+
+
+def maxpool_1x1_nngp(arch: MaxPoolCNNArch, X1: Any, X2: Any = None) -> Tensor:
+    """Exact kernel of :class:`MaxPoolCNNArch` with 1 x 1 filters on one input channel.
+
+    z_p = w x_p + b with w ~ N(0, sigma_w^2), b ~ N(0, sigma_b^2), so per window q
+        a_q = relu(w M_q + b)  if w > 0,    a_q = relu(w m_q + b)  if w < 0,
+    (M_q, m_q the window's largest and smallest pixel), and with w = sigma_w g_1,
+    b = sigma_b g_2 and the substitution g -> -g on w < 0,
+        E[a_q(x) a_q(x')] = H((sigma_w M_q, sigma_b), (sigma_w M'_q, sigma_b))
+                          + H((-sigma_w m_q, -sigma_b), (-sigma_w m'_q, -sigma_b)),
+    H(a, b) = E[relu(a.g) relu(b.g) 1{g_1 > 0}] (:func:`_relu_product_half_plane`); then
+    K = sigma_b^2 + sigma_w^2 mean_q E[a_q(x) a_q(x')]. X1: (n1, 1, H, W); X2 likewise or
+    None. Returns (n1, n2) float64. Memory O(n1 n2 H' W') in row blocks of 2^20 entries.
+    """
+    if arch.in_shape[0] != 1 or arch.filter_size != (1, 1):
+        raise ValueError(
+            f"maxpool_1x1_nngp: needs 1 x 1 filters on one input channel, got {arch.in_shape}, "
+            f"{arch.filter_size}"
+        )
+    A = to_f64(X1, "X1")
+    B = A if X2 is None else to_f64(X2, "X2").to(A.device)
+    for name, T in (("X1", A), ("X2", B)):
+        if T.ndim != 4 or tuple(T.shape[1:]) != tuple(arch.in_shape):
+            raise ValueError(f"{name}: expected shape (n, *{arch.in_shape}), got {tuple(T.shape)}")
+    sw, sb = arch.sigma_w, arch.sigma_b
+
+    def extremes(T: Tensor) -> tuple[Tensor, Tensor]:  # (n, Q) window max and min
+        hi = F.max_pool2d(T, arch.pool).flatten(1)
+        return hi, -F.max_pool2d(-T, arch.pool).flatten(1)
+
+    (MA, mA), (MB, mB) = extremes(A), extremes(B)
+    n1, n2, n_q = A.shape[0], B.shape[0], MA.shape[1]
+    out = torch.empty(n1, n2, dtype=torch.float64, device=A.device)
+    rows = max(1, 2**20 // max(1, n2 * n_q))
+    for i in range(0, n1, rows):
+        r = slice(i, min(i + rows, n1))
+        sb_t = torch.full((1, 1, 1), sb, dtype=torch.float64, device=A.device)
+        pos = _relu_product_half_plane(sw * MA[r, None], sb_t, sw * MB[None], sb_t)
+        neg = _relu_product_half_plane(-sw * mA[r, None], -sb_t, -sw * mB[None], -sb_t)
+        out[r] = (pos + neg).mean(-1).mul_(sw**2).add_(sb**2)
+    return out
