@@ -68,7 +68,7 @@ def run(cfg: SgdBayesConfig, ctx: RunContext) -> StudyResult:
     bins = names(cfg.binarization)
     runs = [
         (name if b == bins[0] else f"{name}:{b}", name, dataclasses.replace(cfg, binarization=b))
-        for name in names(cfg.dataset)
+        for name in (names(cfg.dataset) if cfg.run_main else [])
         for b in (bins if name in ("mnist", "fashion-mnist") else bins[:1])
     ]
     datasets = [label for label, _, _ in runs]
@@ -145,7 +145,7 @@ def run(cfg: SgdBayesConfig, ctx: RunContext) -> StudyResult:
         if cfg.run_double_descent:
             width_sweep(cfg, ctx)
         return StudyResult(metrics={}, claims=[])
-    if variants and variants_on is None:
+    if variants and variants_on is None and datasets:
         metrics["variants_skipped"] = "the only dataset is IMDb: --set imdb_variants=true to run"
     elif variants and variants_on is not None:
         ctx.save_figure(
