@@ -29,23 +29,13 @@ from sklearn.linear_model import LogisticRegression
 
 from occam import data
 from occam.nets.ensemble import TrainSpec, train_ensemble
-from occam.sgd_bayes.imdb import IMDbLSTMArch
+from occam.sgd_bayes.imdb import IMDbLSTMArch, word_presence
 
 
 def cpu_seconds() -> float:
     """User + system CPU seconds of this process so far."""
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
-
-
-def presence(ids: np.ndarray, vocab_size: int) -> np.ndarray:
-    """(N, max_len) token ids -> (N, vocab_size) 0/1 word presence (padding and <unk> off)."""
-    x = np.zeros((len(ids), vocab_size), dtype=np.float32)
-    rows = np.repeat(np.arange(len(ids)), ids.shape[1])
-    x[rows, ids.ravel()] = 1.0
-    x[:, data.PAD] = 0.0
-    x[:, data.UNK] = 0.0
-    return x
 
 
 def bow_error(
@@ -60,11 +50,11 @@ def bow_error(
 ) -> tuple[float, tuple[float, float], list[float]]:
     """Test error of BoW logistic regression on ``draws`` draws of S: (mean, 95% CI, values)."""
     errs = []
-    x_test = presence(test_ids, len(vocab))
+    x_test = word_presence(test_ids, len(vocab))
     for r in range(draws):
         s = np.random.default_rng(1000 + r).permutation(len(texts))[:n_train]
         ids, _ = data.encode([texts[i] for i in s], vocab, max_len)
-        clf = LogisticRegression(max_iter=2000).fit(presence(ids, len(vocab)), labels[s])
+        clf = LogisticRegression(max_iter=2000).fit(word_presence(ids, len(vocab)), labels[s])
         errs.append(float((clf.predict(x_test) != test_labels).mean()))
     a = np.array(errs)
     boots = np.random.default_rng(0).choice(a, size=(2000, len(a))).mean(axis=1)
