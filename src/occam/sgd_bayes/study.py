@@ -284,7 +284,7 @@ def exact_reading(metrics: dict[str, Any]) -> list[str]:
         ),
         None,
     )
-    if first is not None and "margin_sgd_fit_median_log10" in first:
+    if first is not None and np.isfinite(first.get("margin_sgd_fit_median_log10", np.nan)):
         parts.append(
             "The boundary (FCN, first binarisation): the median log10 normalised margin on S "
             f"of SGD's solutions is {_ci(first, 'margin_sgd_fit_median_log10')} at the fit and "
