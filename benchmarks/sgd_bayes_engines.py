@@ -8,7 +8,9 @@ what survive a shared machine):
   initialiser): nets/s and its achieved forward FLOP/s as a fraction of that peak, for the
   FCN 49-32-32-1 on the quick profile's input pool (96 images) and the CNN (48 images);
 * the SGD trainer (:func:`occam.nets.ensemble.train_ensemble`) on the quick MNIST setting
-  (|S| = 100, batch 25, lr 0.2): nets/s and its FLOP/s fraction (3x forward FLOPs).
+  (|S| = 100, batch 25, lr 0.2): nets/s and its FLOP/s fraction (3x forward FLOPs);
+* "draws only": the rate if drawing each net's parameters were the sampler's only cost
+  (the ceiling random-number generation sets; one normal per parameter).
 
     PYTHONPATH=src python benchmarks/sgd_bayes_engines.py            # ~1 minute
     PYTHONPATH=src python benchmarks/sgd_bayes_engines.py --scale 0.2  # a quick look
@@ -52,6 +54,21 @@ def prior_rate(arch: FCNArch | CNNArch, n_inputs: int, nets: int) -> tuple[float
     return nets / dt, nets * chunk_flops(arch, n_inputs) / dt
 
 
+def draw_rate(arch: FCNArch | CNNArch, n_inputs: int, nets: int) -> tuple[float, float]:
+    """(nets/s, forward FLOP/s) if drawing the parameters (``arch.init_stacked``, torch's
+    normal_ on the CPU generator, in the sampler's batches) were the sampler's only cost:
+    the ceiling that random-number generation puts on the prior sampler."""
+    g = torch.Generator().manual_seed(0)
+    batch = 256 if isinstance(arch, FCNArch) else 200
+    arch.init_stacked(batch, g)
+    t = time.perf_counter()
+    for _ in range(max(1, nets // batch)):
+        arch.init_stacked(batch, g)
+    dt = time.perf_counter() - t
+    done = max(1, nets // batch) * batch
+    return done / dt, done * chunk_flops(arch, n_inputs) / dt
+
+
 def sgd_rate(nets: int) -> tuple[float, float]:
     """(nets/s, training FLOP/s) of the trainer on the quick MNIST-like setting."""
     arch = FCNArch(49, (32, 32), 1.41, 0.1)
@@ -80,7 +97,9 @@ def main() -> None:
         peak = matmul_peak()
         rows = [
             ("prior FCN, 96 inputs", *prior_rate(fcn, 96, n_fcn)),
+            ("FCN draws only", *draw_rate(fcn, 96, n_fcn)),
             ("prior CNN, 48 inputs", *prior_rate(cnn, 48, n_cnn)),
+            ("CNN draws only", *draw_rate(cnn, 48, n_cnn)),
             ("SGD trainer |S|=100", *sgd_rate(n_sgd)),
         ]
         for name, rate, flops in rows:

@@ -24,6 +24,7 @@ from occam.sgd_bayes.exact import orthant_log_prob
 from occam.sgd_bayes.prior import (
     Conditioning,
     PriorChunk,
+    margin_bin,
     param_sq_norms,
     split_counts,
     stacked_outputs,
@@ -80,6 +81,36 @@ def test_rejection_counts_are_the_conditioned_prior_draws():
     acc = split_counts(counts)["p"]
     assert acc.functions == want and counts.n_runs == 3000
     assert acc.n_accepted == sum(want.values()) > 0
+
+
+def test_grouped_conditionings_count_each_problem_with_its_margin_bin():
+    """Problems of different |S| and |E| in one chunk: every key (problem, function on E,
+    margin bin) counted as conditioning each problem by hand, one at a time."""
+    arch = FCNArch(5, (7, 6), 1.5, 0.3)
+    X = torch.rand(9, 5, generator=torch.Generator().manual_seed(5))
+    conds = (
+        Conditioning("a", (0, 1), (1, 0), (4, 5, 6)),
+        Conditioning("b", (2, 3), (1, 1), (4, 5, 6)),
+        Conditioning("c", (0, 2, 3), (0, 1, 0), (7, 8)),
+        Conditioning("d", (1, 2, 3), (1, 1, 1), (7, 8)),
+    )
+    counts = PriorChunk(arch, X, conds, nets_per_chunk=1500, batch=500)(0, 9)
+    g = torch.Generator().manual_seed(9)
+    want: Counter[str] = Counter()
+    for _ in range(3):
+        params = arch.init_stacked(500, g)
+        out = stacked_outputs(arch, params, X)
+        norm3 = param_sq_norms(params).sqrt() ** 3
+        for c in conds:
+            y = torch.tensor(c.y_train).bool()
+            o = out[:, list(c.train_idx)]
+            ok = ((o > 0) == y).all(1)
+            gamma = torch.where(y, o, -o).min(1).values / norm3
+            for i in ok.nonzero()[:, 0].tolist():
+                f = "".join(str(int(v)) for v in (out[i, list(c.test_idx)] > 0).tolist())
+                want[f"{c.key}|{f}|{int(margin_bin(gamma[i : i + 1]))}"] += 1
+    assert counts.counts == want
+    assert all(sum(v for k, v in want.items() if k.startswith(c.key)) > 0 for c in conds)
 
 
 def test_acceptance_rate_of_a_wide_net_is_the_nngp_orthant_probability():

@@ -230,3 +230,23 @@ def test_both_binarisations_run_on_the_same_draws_of_s(tmp_path, monkeypatch):
     ids = {c.spec.id for c in res.claims}
     assert "sb.a_correlation[mnist]" in ids and "sb.a_correlation[mnist:oddeven]" in ids
     assert (tmp_path / "figures" / "psgd_vs_pb_mnist_oddeven.png").exists()
+
+
+def test_run_main_false_runs_only_the_later_sections(tmp_path):
+    """``run_main=false``: no dataset is sampled or judged, the width sweep still runs."""
+    import dataclasses
+
+    cfg = dataclasses.replace(
+        STUDY.profiles["smoke"],
+        run_main=False,
+        run_double_descent=True,
+        dd_widths=(4,),
+        dd_runs=20,
+        dd_prior_samples=20_000,
+        dd_n_train=4,
+    )
+    ctx = RunContext(out=tmp_path, seed=0, device=torch.device("cpu"), quiet=True)
+    res = STUDY.run(cfg, ctx)
+    assert res.metrics["datasets"] == {} and "variants_skipped" not in res.metrics
+    assert [r["width"] for r in res.metrics["double_descent"]] == [4, "inf (NNGP)"]
+    assert res.claims == []

@@ -75,6 +75,11 @@ class SgdBayesConfig(Config):
     dataset: str = knob(
         "digits,mnist", "datasets to run", check=_names_from(DATASETS, allow_empty=False)
     )
+    run_main: bool = knob(
+        True,
+        "run the main section (each dataset's P_SGD against P_B, its controls and the "
+        "variants); false: only the exact section, the |S| sweep and the width sweep",
+    )
     n_train: int = knob(100, "|S|: training examples (images)", check=positive)
     n_test: int = knob(20, "|E|: test examples whose labelling is the function", check=positive)
     widths: tuple[int, ...] = knob(

@@ -88,17 +88,50 @@ class IMDbLSTMArch:
         return (vecs * vals.clamp_min(1e-9 * vals.max())) @ vecs.T
 
 
-def imdb_problem(cfg: Any, seed: int) -> Problem:
-    """S: ``cfg.imdb_n_train`` random training reviews; E: ``cfg.imdb_n_test`` (default 50)
-    test reviews drawn with a fixed seed, balanced by construction of the draw."""
+def _draw_s(cfg: Any, seed: int) -> tuple[list[str], np.ndarray, np.ndarray, list[str]]:
+    """The training texts and labels, the rows of S in them and the vocabulary of draw
+    ``seed`` (the vocabulary: the most frequent words of 5,000 random training reviews)."""
     texts, labels = data.load_imdb("train")
-    test_texts, test_labels = data.load_imdb("test")
     rng = np.random.default_rng(seed)
     s = rng.permutation(len(texts))[: cfg.imdb_n_train]
-    e = np.random.default_rng(708).permutation(len(test_texts))[: cfg.imdb_n_test]
     vocab = data.imdb_vocab(
         [texts[i] for i in rng.permutation(len(texts))[:5000]], max_words=cfg.imdb_vocab
     )
+    return texts, labels, s, vocab
+
+
+def word_presence(ids: np.ndarray, vocab_size: int) -> np.ndarray:
+    """(N, max_len) token ids -> (N, vocab_size) 0/1 word presence (padding and <unk> off)."""
+    x = np.zeros((len(ids), vocab_size), dtype=np.float32)
+    x[np.repeat(np.arange(len(ids)), ids.shape[1]), ids.ravel()] = 1.0
+    x[:, [data.PAD, data.UNK]] = 0.0
+    return x
+
+
+def bow_test_error(cfg: Any, seed: int, n_eval: int = 2000) -> float:
+    """Label signal in S at this size: the test error of a bag-of-words logistic regression
+    (word presence over the vocabulary in each review's first ``imdb_max_len`` tokens;
+    scikit-learn's L2 default, C = 1) fitted on the reviews of S of draw ``seed``, on
+    ``n_eval`` test reviews (a fixed draw apart from E's). 0.5 is a coin."""
+    from sklearn.linear_model import LogisticRegression
+
+    texts, labels, s, vocab = _draw_s(cfg, seed)
+    test_texts, test_labels = data.load_imdb("test")
+    e = np.random.default_rng(709).permutation(len(test_texts))[:n_eval]
+    ids_s, _ = data.encode([texts[i] for i in s], vocab, cfg.imdb_max_len)
+    ids_e, _ = data.encode([test_texts[i] for i in e], vocab, cfg.imdb_max_len)
+    if len(set(labels[s].tolist())) < 2:  # one class in S: the regression predicts it
+        return float((test_labels[e] != labels[s][0]).mean())
+    clf = LogisticRegression(max_iter=2000).fit(word_presence(ids_s, len(vocab)), labels[s])
+    return float((clf.predict(word_presence(ids_e, len(vocab))) != test_labels[e]).mean())
+
+
+def imdb_problem(cfg: Any, seed: int) -> Problem:
+    """S: ``cfg.imdb_n_train`` random training reviews; E: ``cfg.imdb_n_test`` (default 50)
+    test reviews drawn with a fixed seed, balanced by construction of the draw."""
+    texts, labels, s, vocab = _draw_s(cfg, seed)
+    test_texts, test_labels = data.load_imdb("test")
+    e = np.random.default_rng(708).permutation(len(test_texts))[: cfg.imdb_n_test]
     ids_s, _ = data.encode([texts[i] for i in s], vocab, cfg.imdb_max_len)
     ids_e, _ = data.encode([test_texts[i] for i in e], vocab, cfg.imdb_max_len)
     g = torch.Generator().manual_seed(4242)

@@ -61,14 +61,14 @@ def _fcn_outputs(arch: FCNArch, params: dict[str, Tensor], X: Tensor) -> Tensor:
     names = [f"{2 * i}" for i in range(len(arch.widths) + 1)]
     W0, b0 = params[f"{names[0]}.weight"], params[f"{names[0]}.bias"]  # (N, w, d), (N, w)
     n, w0, d = W0.shape
-    # first layer for all nets at once: (P, d) @ (d, N w)
-    h = torch.addmm(b0.reshape(1, -1), X, W0.reshape(n * w0, d).T)
-    h = h.view(-1, n, w0).transpose(0, 1)  # (N, P, w0)
+    # Activations are kept unit-major, (N, w, P): every product then reads the weights in
+    # their stored (out, in) layout and writes a contiguous result, and ReLU and the bias add
+    # run in place (no transposed copies). First layer for all nets at once:
+    # (N w, d) @ (d, P).
+    h = torch.mm(W0.reshape(n * w0, d), X.T).view(n, w0, -1).add_(b0.unsqueeze(2))
     for name in names[1:]:
-        h = torch.baddbmm(
-            params[f"{name}.bias"].unsqueeze(1), h.relu(), params[f"{name}.weight"].transpose(1, 2)
-        )
-    return h[..., 0]
+        h = torch.bmm(params[f"{name}.weight"], h.relu_()).add_(params[f"{name}.bias"].unsqueeze(2))
+    return h[:, 0, :]
 
 
 def _patches(h: Tensor, k: tuple[int, int], stride: int, out: tuple[int, int]) -> Tensor:
@@ -161,22 +161,27 @@ class PriorChunk:
     X: Tensor
     problems: tuple[Conditioning, ...]
     nets_per_chunk: int
-    batch: int = 0  # nets per forward pass; 0: 2,000 for an FCN, 200 for a CNN (in cache)
+    batch: int = 0  # nets per forward pass; 0: 256 for an FCN, 200 for a CNN (in cache)
     device: str = "cpu"
 
     def __call__(self, chunk: int, seed: int) -> FunctionCounts:
         g = torch.Generator().manual_seed(seed)
-        batch = self.batch or (2000 if isinstance(self.arch, FCNArch) else 200)
+        batch = self.batch or (256 if isinstance(self.arch, FCNArch) else 200)
         X = self.X.to(self.device)
         depth = weight_layers(self.arch)
+        # the problems grouped by |S|, so that one gather tests every problem of a group:
+        # (keys, S rows (C, m), labels (C, m), E rows (C, k))
+        groups: dict[tuple[int, int], list[Conditioning]] = {}
+        for p in self.problems:
+            groups.setdefault((len(p.train_idx), len(p.test_idx)), []).append(p)
         idx = [
             (
-                p.key,
-                torch.tensor(p.train_idx, device=self.device),
-                torch.tensor(p.y_train, device=self.device).bool(),
-                torch.tensor(p.test_idx, device=self.device),
+                [p.key for p in ps],
+                torch.tensor([p.train_idx for p in ps], device=self.device),
+                torch.tensor([p.y_train for p in ps], device=self.device).bool(),
+                torch.tensor([p.test_idx for p in ps], device=self.device),
             )
-            for p in self.problems
+            for ps in groups.values()
         ]
         counts: Counter[str] = Counter()
         done = 0
@@ -184,17 +189,19 @@ class PriorChunk:
             b = min(batch, self.nets_per_chunk - done)
             params = {k: v.to(self.device) for k, v in self.arch.init_stacked(b, g).items()}
             out = stacked_outputs(self.arch, params, X)  # (b, P)
-            norm_d = param_sq_norms(params).sqrt().pow(depth)
-            for key, tr, y, te in idx:
-                o = out[:, tr]
-                ok = ((o > 0) == y).all(dim=1)
+            positive = out > 0
+            for keys, tr, y, te in idx:
+                ok = (positive[:, tr] == y).all(dim=2)  # (b, C): draw i fits problem c
                 if not bool(ok.any()):
                     continue
-                signed = torch.where(y, o[ok], -o[ok])
-                bins = margin_bin(signed.min(dim=1).values / norm_d[ok]).tolist()
-                funcs = (out[ok][:, te] > 0).cpu().numpy()
-                for f, mb in zip(funcs, bins, strict=True):
-                    counts[f"{key}|{''.join('1' if v else '0' for v in f)}|{mb}"] += 1
+                nets, probs = ok.nonzero(as_tuple=True)
+                o = out[nets[:, None], tr[probs]]  # (a, m): the accepted draws' outputs on S
+                signed = torch.where(y[probs], o, -o)
+                norm_d = param_sq_norms({k: v[nets] for k, v in params.items()}).sqrt()
+                bins = margin_bin(signed.min(dim=1).values / norm_d.pow(depth)).tolist()
+                funcs = positive[nets[:, None], te[probs]].cpu().numpy()
+                for c, f, mb in zip(probs.tolist(), funcs, bins, strict=True):
+                    counts[f"{keys[c]}|{''.join('1' if v else '0' for v in f)}|{mb}"] += 1
             done += b
         return FunctionCounts(counts=counts, n_runs=self.nets_per_chunk)
 
