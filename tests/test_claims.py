@@ -131,3 +131,17 @@ def test_a_declared_control_must_be_run():
         ctl_spec().judge([1.0])
     with pytest.raises(ValueError, match="no control declared"):
         spec("<=", 1.0).judge([1.0], [2.0])
+
+
+def test_a_verdict_needs_min_3_or_planned_replicates_with_a_value():
+    """One passing draw of three (the others undefined) is not evidence: inconclusive."""
+    s = ctl_spec()
+    one_of_three = s.judge([0.8, None, None], [0.0, 0.0, 0.0])
+    assert one_of_three.verdict == "inconclusive" and one_of_three.measured == 0.8
+    assert "only 1 of 3 replicates" in one_of_three.detail
+    assert s.judge([0.8, 0.9, 0.7, None, 0.8], [0.0] * 5).verdict == "holds"  # 4 of 5 >= 3
+    assert s.judge([0.8, 0.9, None, None, None], [0.0] * 5).verdict == "inconclusive"
+    assert s.judge([0.8], [0.0]).verdict == "holds"  # one planned (smoke): one suffices
+    # a control with too few values cannot make the claim uninformative either
+    thin_control = s.judge([0.8, 0.9, 0.7], [0.9, None, None])
+    assert thin_control.control.verdict == "inconclusive" and thin_control.verdict == "holds"

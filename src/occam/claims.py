@@ -15,7 +15,10 @@ its control into a :class:`Claim`:
 2. The test is applied to the whole interval: **holds** when every value in it passes,
    **fails** when every value in it fails, **inconclusive** when it straddles the threshold
    (or no replicate gave a finite value). With three replicates the 95% interval is
-   essentially [min, max], so "holds" means every replicate passed.
+   essentially [min, max], so "holds" means every replicate passed. A verdict needs at
+   least ``min(MIN_REPLICATES, planned)`` replicates that gave a value: with fewer (say one
+   draw of three, the others undefined) the claim is **inconclusive**, whatever that one
+   value says, so no verdict rests on a single lucky replicate.
 3. The control is judged the same way. If the control *holds* too, the measurement cannot
    tell the science apart from its negation and the claim's verdict is **uninformative**.
 
@@ -49,6 +52,7 @@ VERDICTS: tuple[str, ...] = ("holds", "fails", "inconclusive", "uninformative")
 _COMPARATORS: tuple[str, ...] = ("<=", "<", ">=", ">", "between", "is_true")
 LEVEL = 0.95  # the interval's coverage
 N_BOOT = 4000  # bootstrap resamples (the interval's Monte Carlo error is ~1% of its width)
+MIN_REPLICATES = 3  # a verdict needs min(this, planned) replicates that gave a value
 
 Value = float | bool | int | None
 
@@ -127,11 +131,17 @@ class ClaimSpec:
         values, missing = _clean(replicates, self.comparator)
         measured, interval = summarise(values, self.aggregate, key=self.id)
         verdict: Verdict = _verdict(self.comparator, self.threshold, interval)
+        if too_few(len(values), len(replicates)):
+            verdict = "inconclusive"
+            note = f"only {len(values)} of {len(replicates)} replicates gave a value"
+            detail = f"{detail}; {note}" if detail else note
         control_result = None
         if self.control is not None and control is not None:
             cvalues, cmissing = _clean(control, self.comparator)
             cmeasured, cinterval = summarise(cvalues, self.aggregate, key=self.id + "/control")
             cverdict = _verdict(self.comparator, self.threshold, cinterval)
+            if too_few(len(cvalues), len(control)):
+                cverdict = "inconclusive"
             control_result = ControlResult(
                 name=self.control.name,
                 description=self.control.description,
@@ -160,6 +170,11 @@ class ClaimSpec:
         if self.control is None:
             return self.judge([measured], None, detail)
         raise ValueError(f"claim {self.id}: has a control; use judge(replicates, control)")
+
+
+def too_few(valid: int, planned: int) -> bool:
+    """Whether ``valid`` finite replicates of ``planned`` are too few for a verdict."""
+    return valid < min(MIN_REPLICATES, planned)
 
 
 def _clean(values: Sequence[Value], comparator: str) -> tuple[list[float], int]:
