@@ -567,13 +567,12 @@ def pb(
     out: Annotated[
         Path | None, typer.Option(help="Results folder for P_B. Default: OUT-pb beside OUT.")
     ] = None,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "cpu",
     quiet: QuietOpt = False,
     threads: ThreadsOpt = 1,
     data_dir: DataDirOpt = None,
     wait: WaitOpt = False,
 ) -> None:
-    """P_B(f|S) for the functions of a sampled sgd-bayes run, on this machine.
+    """P_B(f|S) for the functions of a sampled sgd-bayes run, on this machine's CPU.
 
     Reads the run's slices (.OUT.checkpoints: run.json and every chunk of the main P_SGD
     jobs, e.g. sampled on GPUs and copied here), computes nothing of P_SGD, and writes
@@ -595,7 +594,7 @@ def pb(
         raise fail(f"pb {run_file}: a run of {study.name}; occam pb reads sgd-bayes runs")
     from occam.sgd_bayes.study import pb_of_sampling
 
-    dev = _device(device)
+    dev = _device("cpu")  # EP runs on the CPU (the kernel is built there); --threads counts
     out = out or source.parent / f"{source.name}-pb"
     if out.resolve() == source.resolve():
         raise fail(f"--out {out}: that is the sampled run's own folder; choose another")
