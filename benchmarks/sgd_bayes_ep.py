@@ -9,7 +9,8 @@
    and the relative difference of log P(S) (target <= 1e-4).
 2. n = ``--big`` (5,000), Heaviside: the old schedule (variances by an n-right-hand-side
    solve, stop when log Z changes < 1e-9) against the new (variances by the triangular
-   inverse, ``FAST``: stop when log Z's estimated distance to its limit < 1e-7): sweeps
+   inverse, ``FAST``: log Z by Aitken's extrapolation, stop when it or log Z's estimated
+   distance to its limit moves < 1e-7): sweeps
    (target <= 10), seconds per sweep, their ratio to one Cholesky of the same B measured in
    the same run, and the relative difference of log Z (target <= 1e-6).
 3. n = ``--huge`` (10,000), Heaviside, the new schedule only: time (target <= 10 minutes on

@@ -380,6 +380,69 @@ def test_slices_as_separate_processes_merge_to_the_results_of_one_run(tmp_path):
     assert leftovers(tmp_path) == ["batch", "one"]  # the checkpoints are gone
 
 
+def test_pb_of_a_run_sampled_in_another_process_equals_a_plain_run(tmp_path):
+    """P_SGD sampled in one process (every chunk, a process pool), P_B computed by `occam pb`
+    in another: the function table (counts and log P_B) and each draw's summary equal one
+    plain run's (in-process sampling); the checkpoints stay, and `occam merge` still
+    finishes the run. A missing chunk, a missing or corrupt run is one line, exit 2, and
+    leaves no results folder."""
+    from occam.results import checkpoint_folder
+
+    src = Path(__file__).resolve().parents[1] / "src"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")]),
+    }
+    out = tmp_path / "sampled"
+    args = ["run", *SMOKE, "--set", "nets_per_chunk=50", "--out", str(out)]
+    sample = [*args, "--chunks", "0:1", "--executor", "processes", "--set", "workers=2"]
+    first = subprocess.run(
+        [sys.executable, "-m", "occam", *sample], env=env, capture_output=True, text=True
+    )
+    assert first.returncode == 0, first.stderr
+    missing = invoke("pb", str(out), "--quiet")  # chunks 1.. of each job are not there yet
+    assert missing.exit_code == 2
+    assert "are not checkpointed" in error_line(missing)
+    assert leftovers(tmp_path) == [".sampled.checkpoints"]
+    rest = subprocess.run(
+        [sys.executable, "-m", "occam", *args, "--chunks", "1:9", "--executor", "processes"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert rest.returncode == 0, rest.stderr
+    pb = subprocess.run(
+        [sys.executable, "-m", "occam", "pb", str(out), "--quiet"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert pb.returncode == 0, pb.stderr
+    assert f"in {tmp_path / 'sampled-pb'}" in " ".join(pb.stdout.split())
+    plain = invoke("run", *SMOKE, "--set", "nets_per_chunk=50", "--out", str(tmp_path / "one"))
+    assert plain.exit_code == 0, plain.output
+    table = "tables/functions_digits.csv"
+    assert (tmp_path / "sampled-pb" / table).read_bytes() == (tmp_path / "one" / table).read_bytes()
+    mine = json.loads((tmp_path / "sampled-pb" / "metrics.json").read_text())["datasets"]
+    theirs = json.loads((tmp_path / "one" / "metrics.json").read_text())["datasets"]
+    assert mine.keys() == theirs.keys() == {"digits"}
+    reps = theirs["digits"]["replicates"]
+    assert [r["main"] for r in mine["digits"]["replicates"]] == [r["main"] for r in reps]
+    assert len(reps) >= 2 and (tmp_path / "sampled-pb" / "tables/functions_digits_r1.csv").exists()
+    assert checkpoint_folder(out).is_dir()  # left for the merge
+    merged = invoke("merge", str(out), "--quiet")
+    assert merged.exit_code == 0, merged.output
+    assert (out / "metrics.json").read_bytes() == (tmp_path / "one" / "metrics.json").read_bytes()
+    # no run there (the merge removed the checkpoints), a corrupt run.json: one line, exit 2
+    gone = invoke("pb", str(out), "--out", str(tmp_path / "x"))
+    assert gone.exit_code == 2 and "no sampled run there" in error_line(gone)
+    checkpoint_folder(tmp_path / "bad").mkdir()
+    (checkpoint_folder(tmp_path / "bad") / "run.json").write_text("{not json")
+    bad = invoke("pb", str(tmp_path / "bad"))
+    assert bad.exit_code == 2 and "not a saved occam config.json" in error_line(bad)
+    assert not (tmp_path / "x").exists() and not (tmp_path / "bad-pb").exists()
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [

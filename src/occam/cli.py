@@ -1,4 +1,4 @@
-"""The ``occam`` command line: list, config, run, merge, reproduce, report, data.
+"""The ``occam`` command line: list, config, run, merge, pb, reproduce, report, data.
 
 Every user error (unknown study, profile or ``--set`` key, an ill-typed value, an unwritable
 output folder, a missing or corrupt data file) prints one line naming the problem and exits
@@ -207,6 +207,8 @@ def _run_one(
     wait: bool = False,
     chunks: tuple[int, int] | None = None,
     merge: bool = False,
+    source: Path | None = None,
+    body: Any = None,
 ) -> Any:
     """Run one study (or a slice of it, or merge its slices); every user-facing fault becomes
     one line and a documented exit code.
@@ -222,13 +224,33 @@ def _run_one(
     from occam.data import DataError
     from occam.executors import CheckpointMismatch, ExecutorError, MissingChunks
     from occam.executors.session import check_ray
-    from occam.results import OutputBusy, OutputError, run_slice, run_study
+    from occam.results import (
+        OutputBusy,
+        OutputError,
+        run_from_checkpoints,
+        run_slice,
+        run_study,
+    )
 
     resume = "finished work is checkpointed; run the same command again to resume"
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        if getattr(config, "executor", None) == "ray" and not merge:
+        if getattr(config, "executor", None) == "ray" and not merge and source is None:
             check_ray(getattr(config, "ray_address", "") or None)  # before any work
+        if source is not None:
+            return run_from_checkpoints(
+                study,
+                config,
+                body,
+                profile=profile,
+                seed=seed,
+                source=source,
+                out=out,
+                device=device,
+                quiet=quiet,
+                threads=threads,
+                wait=wait,
+            )
         if chunks is not None:
             return run_slice(
                 study,
@@ -258,7 +280,7 @@ def _run_one(
     except OutputBusy as exc:
         raise fail(str(exc)) from None
     except CheckpointMismatch as exc:
-        if chunks is not None or merge:  # --fresh would discard the other slices' work too
+        if chunks is not None or merge or source is not None:  # --fresh: the slices' work too
             raise fail(str(exc)) from None
         raise fail(f"{exc} (or rerun with --fresh to discard the checkpoints)") from None
     except (ExecutorError, MissingChunks) as exc:
@@ -530,6 +552,59 @@ def merge(
     _print_claims(result.claims)
     console.print(
         f"results in {out}, merged from its slices ({time.perf_counter() - t0:.0f} s)",
+        highlight=False,
+    )
+
+
+@app.command("pb")
+def pb(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            metavar="OUT", help="The --out of a sampled sgd-bayes run (occam run --chunks)."
+        ),
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="Results folder for P_B. Default: OUT-pb beside OUT.")
+    ] = None,
+    quiet: QuietOpt = False,
+    threads: ThreadsOpt = 1,
+    data_dir: DataDirOpt = None,
+    wait: WaitOpt = False,
+) -> None:
+    """P_B(f|S) for the functions of a sampled sgd-bayes run, on this machine's CPU.
+
+    Reads the run's slices (.OUT.checkpoints: run.json and every chunk of the main P_SGD
+    jobs, e.g. sampled on GPUs and copied here), computes nothing of P_SGD, and writes
+    tables/functions_<setting>.csv (function, count, p_sgd, log_p_b), metrics.json and the
+    P_SGD-vs-P_B figures, equal to a plain run's. The checkpoints are left for occam merge.
+    """
+    from occam.results import checkpoint_folder
+
+    set_quiet(quiet)
+    _use_data_dir(data_dir)
+    run_file = checkpoint_folder(source.resolve()) / "run.json"
+    if not run_file.is_file():
+        raise fail(
+            f"{source}: no sampled run there ({run_file} is missing); sample it first: occam "
+            f"run sgd-bayes --chunks I:J --out {source}"
+        )
+    study, config, profile, seed = _from_saved(run_file, None, None, None, None, "pb")
+    if study.name != "sgd-bayes":
+        raise fail(f"pb {run_file}: a run of {study.name}; occam pb reads sgd-bayes runs")
+    from occam.sgd_bayes.study import pb_of_sampling
+
+    dev = _device("cpu")  # EP runs on the CPU (the kernel is built there); --threads counts
+    out = out or source.parent / f"{source.name}-pb"
+    if out.resolve() == source.resolve():
+        raise fail(f"--out {out}: that is the sampled run's own folder; choose another")
+    t0 = time.perf_counter()
+    _run_one(
+        study, config, profile, seed, out, dev, quiet, threads, wait=wait, merge=True,
+        source=source, body=pb_of_sampling,
+    )  # fmt: skip
+    console.print(
+        f"P_B of {source}'s sampled functions in {out} ({time.perf_counter() - t0:.0f} s)",
         highlight=False,
     )
 

@@ -26,7 +26,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -352,6 +352,52 @@ def run_slice(
         return SliceResult(chunks, jobs)
 
 
+def run_from_checkpoints(
+    study: Study[Any],
+    config: Any,
+    body: Callable[[Any, RunContext], StudyResult],
+    *,
+    profile: str,
+    seed: int,
+    source: Path,
+    out: Path,
+    device: torch.device,
+    quiet: bool = False,
+    threads: int | None = None,
+    wait: bool = False,
+) -> StudyResult:
+    """Run ``body(config, ctx)`` on the checkpointed sampling chunks of the run at ``source``
+    (its slices, :func:`run_slice`) and write its results folder at ``out``, atomically.
+
+    Every sampling job ``body`` reaches must be complete (``require_complete``: nothing is
+    sampled; a job with a missing chunk raises :class:`occam.executors.MissingChunks` and
+    nothing is written). The checkpoints stay where they are, so ``occam merge`` can still
+    finish the whole run afterwards. ``source`` is held locked shared (as a slice holds it:
+    no plain run or merge of it meanwhile), ``out`` exclusively.
+    """
+    from filelock import FileLock, Timeout
+
+    check_writable(out)
+    out, source = out.resolve(), source.resolve()
+    if out == source:
+        raise ValueError(f"{out}: the results of a part of the run need a folder of their own")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(out.parent / f".{out.name}.lock"))
+    try:
+        lock.acquire(timeout=-1 if wait else 0)
+    except Timeout:
+        raise OutputBusy(
+            f"{out} is being written by another occam run; wait for it, choose another "
+            "--out, or pass --wait"
+        ) from None
+    try:
+        shared = _shared_lock(source.parent / f".{source.name}.lock", source, wait)
+        with shared, _torch_threads(threads):
+            return _run_study(study, config, profile, seed, out, device, quiet, True, body, source)
+    finally:
+        lock.release()
+
+
 def _record_run(path: Path, run: dict[str, Any]) -> None:
     """Write the run's description for ``occam merge``, or check a slice against it."""
     if not path.exists():
@@ -417,7 +463,14 @@ def _run_study(
     device: torch.device,
     quiet: bool,
     merge: bool = False,
+    body: Callable[[Any, RunContext], StudyResult] | None = None,
+    source: Path | None = None,
 ) -> StudyResult:
+    """Run ``body`` (default ``study.run``) into a staging folder, then swap it in at ``out``.
+
+    source: the results folder whose checkpoints the run reads, left in place (default:
+    ``out``'s own, removed after the run).
+    """
     # The caller holds this folder's lock, so any staging (or slice's scratch) folder of it
     # is a dead run's.
     for pattern in (f".{out.name}.partial-*", f".{out.name}.walk-*"):
@@ -430,7 +483,7 @@ def _run_study(
             os.replace(old, out)  # the previous results, put back
     staging = out.parent / f".{out.name}.partial-{os.getpid()}"
     staging.mkdir()
-    checkpoints = checkpoint_folder(out)
+    checkpoints = checkpoint_folder(source or out)
     logger = logging.getLogger(f"occam.{study.name}")
     logger.setLevel(logging.INFO)
     handler = logging.FileHandler(staging / "run.log", encoding="utf-8")
@@ -469,7 +522,7 @@ def _run_study(
             },
         )
         t0 = time.perf_counter()
-        result = study.run(config, ctx)
+        result = (body or study.run)(config, ctx)
         total = time.perf_counter() - t0
         write_json(staging / "metrics.json", result.metrics)
         write_json(
@@ -499,7 +552,8 @@ def _run_study(
         shutil.rmtree(trash, ignore_errors=True)
     else:
         os.replace(staging, out)
-    shutil.rmtree(checkpoints, ignore_errors=True)
+    if source is None:
+        shutil.rmtree(checkpoints, ignore_errors=True)
     result.out = out
     result.figures = list(ctx.figures)
     return result

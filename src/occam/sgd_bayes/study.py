@@ -62,16 +62,21 @@ from occam.sgd_bayes.settings import problem_for, train_spec
 from occam.study import RunContext, Study, StudyResult
 
 
-def run(cfg: SgdBayesConfig, ctx: RunContext) -> StudyResult:
-    variants = names(cfg.variants)
-    # one setting per dataset, and per label binarisation for the image datasets: "mnist"
-    # (the first binarisation), "mnist:oddeven" (a further one; the same draws of S)
+def settings(cfg: SgdBayesConfig) -> list[tuple[str, str, SgdBayesConfig]]:
+    """(label, dataset, config) of each main setting: one per dataset, and per label
+    binarisation for the image datasets: "mnist" (the first binarisation), "mnist:oddeven"
+    (a further one; the same draws of S)."""
     bins = names(cfg.binarization)
-    runs = [
+    return [
         (name if b == bins[0] else f"{name}:{b}", name, dataclasses.replace(cfg, binarization=b))
         for name in (names(cfg.dataset) if cfg.run_main else [])
         for b in (bins if name in ("mnist", "fashion-mnist") else bins[:1])
     ]
+
+
+def run(cfg: SgdBayesConfig, ctx: RunContext) -> StudyResult:
+    variants = names(cfg.variants)
+    runs = settings(cfg)
     datasets = [label for label, _, _ in runs]
     variants_on = next((d for d in datasets if d != "imdb" or cfg.imdb_variants), None)
     metrics: dict[str, Any] = {"replicates": cfg.replicates, "datasets": {}}
@@ -183,6 +188,46 @@ def run(cfg: SgdBayesConfig, ctx: RunContext) -> StudyResult:
     claims = judge(metrics, datasets, variants_on if variants else None)
     return StudyResult(
         metrics=metrics, claims=claims, tables=tables, reading=reading(metrics, claims)
+    )
+
+
+def pb_of_sampling(cfg: SgdBayesConfig, ctx: RunContext) -> StudyResult:
+    """P_B(f|S) for the functions of the main P_SGD jobs of a sampled run (steps 1-4 only).
+
+    For every setting and draw of S, as :func:`run` does: the same S and E, the counts of the
+    main P_SGD job read from the run's checkpoints (``ctx.sampling`` must compute nothing),
+    the NNGP kernel and EP for log P_B of the ``max_pb_functions`` most frequent functions
+    (:func:`compare_counts`). No controls, variants, exact section or claims: those are
+    ``occam merge``'s. The tables ``functions_<setting>`` (draw 0; ``_r<draw>`` for the
+    others) and each draw's summary equal those of a plain run with the same seed.
+    """
+    metrics: dict[str, Any] = {"replicates": cfg.replicates, "datasets": {}}
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for label, name, cfg_b in settings(cfg):
+        reps: list[dict[str, Any]] = []
+        for r in ctx.progress(range(cfg.replicates), f"{label}: P_B per draw", cfg.replicates):
+            problem = problem_for(cfg_b, name, ctx.seed_for(f"S {name}", r))
+            n_runs = cfg.imdb_runs if name == "imdb" else cfg.n_runs
+            spec = train_spec(cfg, problem, None)
+            counts = sample_sgd(cfg, problem, spec, n_runs, ctx, f"nets {label}", r)
+            with ctx.timed(f"{label}_bayes"):
+                K = problem.kernel()
+                comp = compare_counts(counts, K, problem, cfg.max_pb_functions, cfg.min_hits)
+            reps.append({"main": summarise(comp, counts, K, problem)})
+            stem = f"functions_{label.replace(':', '_')}"
+            tables[stem if r == 0 else f"{stem}_r{r}"] = function_table(counts, comp)
+            if r == 0:
+                fig = figures.psgd_vs_pb(comp, problem.description)
+                ctx.save_figure(fig, f"psgd_vs_pb_{label.replace(':', '_')}")
+        metrics["datasets"][label] = {"description": problem.description, "replicates": reps}
+    lines = [
+        f"{label}: log P_SGD vs log P_B, Pearson r per draw "
+        + ", ".join(f"{rep['main']['pearson_log']:.3f}" for rep in d["replicates"])
+        for label, d in metrics["datasets"].items()
+    ]
+    reading_text = "P_B(f|S) of the sampled functions (no claims: occam merge judges them).\n"
+    return StudyResult(
+        metrics=metrics, claims=[], tables=tables, reading=reading_text + "\n".join(lines)
     )
 
 
