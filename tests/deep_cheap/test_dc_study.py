@@ -34,7 +34,10 @@ def test_study_wiring() -> None:
     assert STUDY.config_cls is DeepCheapConfig
     assert len({c.id for c in STUDY.claims}) == len(STUDY.claims)
     assert all(c.id.startswith("dc.") for c in STUDY.claims)
-    assert STUDY.profiles["full"].train_n == 20  # RT Fig. 2
+    full = STUDY.profiles["full"]
+    assert full.train_n == 20 and full.train_optimizer == "adadelta"  # RT Fig. 2
+    assert (full.train_low, full.train_high, full.train_activation) == (0.0, 2.0, "tanh")
+    assert full.replicates >= 3 and set(full.relu_depths) == set(full.train_depths)
     cfg = STUDY.config("smoke", {"train_n": "3", "train_widths": "4,8", "activation": "tanh"})
     assert cfg.train_n == 3 and cfg.train_widths == (4, 8) and cfg.activation == "tanh"
 

@@ -154,9 +154,10 @@ class DeepCheapConfig(Config):
     )
     # (3c) shallow counts as Taylor matching: RT Thm II.1, Prop. II.6 (taylor.py)
     taylor_powers: tuple[int, ...] = knob(
-        (2, 3, 4, 5, 6),
-        "degrees d of x^d: d+1 neurons (construction) and d (probe)",
-        check=non_empty(between(1, 8)),
+        (2, 3, 4, 5),
+        "degrees d of x^d: d+1 neurons (construction) and d (probe); d <= 5: in float64 "
+        "x^6's output weights 1/(σ_6 λ^6 6!) make round-off swamp λ² at λ = 0.05",
+        check=non_empty(between(1, 5)),
     )
     taylor_restarts: int = knob(8, "random restarts of the Taylor fit", check=positive)
     taylor_steps: int = knob(250, "Adam steps of the Taylor fit", check=positive)
@@ -263,8 +264,7 @@ PROFILES: dict[str, DeepCheapConfig] = {
         train_test=262_144,
         error_threshold=0.5,  # see DeepCheapConfig: half the best constant's L1 error
         relu_depths=(1, 2, 3, 4, 5),
-        sum_depths=(1, 2, 3, 4, 5),
-        taylor_powers=(2, 3, 4, 5, 6),
+        sum_depths=(1, 5),  # the control needs only the ends (a slope over two depths)
         taylor_restarts=32,
         taylor_steps=3000,
         ham_dims=4,
