@@ -84,9 +84,10 @@ def test_rt_curve_fit() -> None:
     assert slope == pytest.approx(1.0) and all(r["ratio"] == pytest.approx(1) for r in rows)
     assert rt_curve_fit({1: 8, 2: 8, 4: 8}, 8, widths)[0] == 0.0
     assert rt_curve_fit({1: None, 4: None}, 8, widths)[0] is None  # nothing reached
-    slope, rows = rt_curve_fit({1: None, 4: 16}, 8, widths)  # censored at 128
-    x = np.log2([dp.rt_width_curve(8, 1), dp.rt_width_curve(8, 4)])
-    assert slope == pytest.approx((7 - 4) / (x[0] - x[1]))
+    assert rt_curve_fit({1: None, 4: 16}, 8, widths)[0] is None  # one measured width
+    slope, rows = rt_curve_fit({1: None, 2: 16, 4: 16}, 8, widths)  # censored at 128
+    x = np.log2([dp.rt_width_curve(8, k) for k in (1, 2, 4)])
+    assert slope == pytest.approx(np.polyfit(x, [7, 4, 4], 1)[0])
     assert rt_curve_fit({1: 8}, 8, widths)[0] is None
 
 

@@ -475,8 +475,8 @@ RT_CURVE = ClaimSpec(
     id="dc.rt_curve_slope",
     statement="The trained minimal widths follow RT's curve across depths: the least-squares "
     "slope of log2(minimal width) on log2(n^((k-1)/k) 2^(n^(1/k))) over the trained depths "
-    "(widths not reached censored at twice the widest, a lower bound) is > 0 (1: the curve "
-    "up to a constant factor).",
+    "(widths not reached censored at twice the widest, a lower bound; unmeasured unless two "
+    "depths reach the threshold) is > 0 (1: the curve up to a constant factor).",
     source="RT Thm III.1, §III A, Fig. 2 (the overlaid curve)",
     comparator=">",
     threshold=0.0,

@@ -466,10 +466,12 @@ def train_product_nets(
         opt.step()
         sched.step()
         loss = per_net.detach()
-    with torch.no_grad():
+    with torch.no_grad():  # in chunks: (seeds, T, Σ widths) activations need not fit at once
         tx, ty = tx.to(device), ty.to(device)
-        err = (nets((tx - mid) / half) - ty[:, :, None]).abs().mean(dim=1)
-        rel = err / ty.abs().mean(dim=1, keepdim=True)
+        err = torch.zeros(seeds, len(widths), device=device)
+        for xs, ys in zip(tx.split(16384, dim=1), ty.split(16384, dim=1), strict=True):
+            err += (nets((xs - mid) / half) - ys[:, :, None]).abs().sum(dim=1)
+        rel = (err / tx.shape[1]) / ty.abs().mean(dim=1, keepdim=True)
     return TrainResult(depth, list(widths), rel.cpu().numpy(), loss.cpu().numpy())
 
 

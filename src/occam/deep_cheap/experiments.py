@@ -896,8 +896,9 @@ def rt_curve_fit(
     Per depth: the minimal width (one not reached is censored at twice the widest, a lower
     bound), the curve and their ratio; the slope of log2(minimal width) on log2(curve) by
     least squares over the depths (1: the widths follow the curve up to a constant factor;
-    0: depth does not matter). None (unmeasured) when no depth reached the threshold, when
-    fewer than two depths were trained, or when the curve is flat.
+    0: depth does not matter). None (unmeasured) unless at least two depths reached the
+    threshold (with fewer, the slope would be set by the censoring value, not by measured
+    widths) and the curve is not flat.
     """
     big = 2 * max(widths)
     rows = []
@@ -915,7 +916,7 @@ def rt_curve_fit(
         )
     xs = np.log2([dp.rt_width_curve(n, k) for k in sorted(minimal)])
     ys = np.log2([float(big if w is None else w) for _, w in sorted(minimal.items())])
-    if len(rows) < 2 or float(np.ptp(xs)) < 1e-9 or all(w is None for w in minimal.values()):
+    if sum(w is not None for w in minimal.values()) < 2 or float(np.ptp(xs)) < 1e-9:
         return None, rows
     dx, dy = xs - xs.mean(), ys - ys.mean()  # equal widths give exactly 0
     return float((dx * dy).sum() / (dx * dx).sum()), rows

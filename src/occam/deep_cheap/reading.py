@@ -172,10 +172,15 @@ def _rt_protocol(m: dict[str, Any], claims: list[Claim]) -> str:
         f"counts as {2 * widest}); the log-log slope of minimal width on the curve is "
         f"{slopes('product')} per replicate ({slopes('relu')} for ReLU), and "
         f"{slopes('sum')} for the additive control x1 + ... + xn (claim dc.rt_curve_slope "
-        f"{verdict['dc.rt_curve_slope'].verdict}). A slope below 1 means trained widths fall "
-        "with depth more slowly than the construction's count: the grid's smallest width "
-        "floors the deep nets, and the shallow count is a censored lower bound."
+        f"{verdict['dc.rt_curve_slope'].verdict})."
     )
+    measured = [f["slope"] for f in fits["product"] if f["slope"] is not None]
+    if measured and max(measured) < 1:
+        text += (
+            " A slope below 1 means trained widths fall with depth more slowly than the "
+            "curve: the grid's smallest width floors the deep nets, and a shallow width not "
+            "reached is only a censored lower bound."
+        )
     return text
 
 
