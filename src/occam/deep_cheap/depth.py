@@ -13,8 +13,9 @@ Constructive (all float64, inputs in [−1,1]^n):
 * **Binary tree** (LTR §III H): n − 1 product gates, 4(n−1) neurons in ⌈log₂ n⌉ layers
   (LTR state 4n); built with the polynomial compiler, odd factors passed by skip connections.
 
-Trained (RT §III A, Fig. 2): tanh networks of depth k and width w learn ∏x_i with an L1
-loss; :func:`train_product_nets` trains every width of one depth at once as a single
+Trained (RT §III A, Fig. 2): tanh (or ReLU) networks of depth k and width w learn ∏x_i
+with an L1 loss (:func:`product_distribution`: what x ~ U[0, 2]^n does to the target);
+:func:`train_product_nets` trains every width of one depth at once as a single
 width-padded, masked batch of networks (``torch.bmm`` over a leading "network" axis).
 """
 

@@ -2,8 +2,10 @@
 
 The run follows the papers: (1) the multiplication, squaring and copy gates and their O(λ²)
 error (LTR eq. 11, Fig. 2); (2) a polynomial compiler built from them (LTR Corollary, RT
-Thm II.1); (3) depth separation for x1⋯xn, constructive (LTR App. A, RT eq. 10) and trained
-(RT Fig. 2); (4) the Hamiltonian/softmax classifier (LTR eq. 8, 14); (5) the bit-product
+Thm II.1), and the shallow counts m₁(x^d) = d + 1 as Taylor matching (RT Prop. II.6);
+(3) depth separation for x1⋯xn, constructive (LTR App. A, RT eq. 10) and trained (RT
+Fig. 2: tanh and ReLU, minimal widths against RT Thm III.1's curve);
+(4) the Hamiltonian/softmax classifier (LTR eq. 8, 14); (5) the bit-product
 neuron for binary inputs (LTR eq. 13); and two questions the Alignment Newsletter raises:
 (6) do trained nets multiply with the gates, and (7) where does the polynomial view stop
 paying for functions that vanish far away.
