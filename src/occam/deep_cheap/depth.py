@@ -13,8 +13,9 @@ Constructive (all float64, inputs in [−1,1]^n):
 * **Binary tree** (LTR §III H): n − 1 product gates, 4(n−1) neurons in ⌈log₂ n⌉ layers
   (LTR state 4n); built with the polynomial compiler, odd factors passed by skip connections.
 
-Trained (RT §III A, Fig. 2): tanh networks of depth k and width w learn ∏x_i with an L1
-loss; :func:`train_product_nets` trains every width of one depth at once as a single
+Trained (RT §III A, Fig. 2): tanh (or ReLU) networks of depth k and width w learn ∏x_i
+with an L1 loss (:func:`product_distribution`: what x ~ U[0, 2]^n does to the target);
+:func:`train_product_nets` trains every width of one depth at once as a single
 width-padded, masked batch of networks (``torch.bmm`` over a leading "network" axis).
 """
 
@@ -37,6 +38,7 @@ __all__ = [
     "ShallowMonomial",
     "TrainResult",
     "minimal_widths",
+    "product_distribution",
     "rt_layer_groups",
     "rt_neuron_count",
     "rt_width_curve",
@@ -109,7 +111,7 @@ def tree_copies(n: int) -> int:
     return copies
 
 
-def rt_width_curve(n: int, k: int) -> float:
+def rt_width_curve(n: int, k: float) -> float:
     """RT Thm III.1 scaling n^{(k−1)/k} · 2^{n^{1/k}} (the curve overlaid in RT Fig. 2)."""
     return float(n ** ((k - 1) / k) * 2 ** (n ** (1 / k)))
 
@@ -261,8 +263,15 @@ class TrainResult:
     final_loss: np.ndarray  # (seeds, widths): last training-batch L1 loss
 
 
+TRAIN_ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu}
+"""Activations of the trained nets: RT Fig. 2 uses tanh, "similar results" for ReLUs."""
+
+TARGETS = ("product", "sum")
+"""Trained targets: RT's product x1⋯xn, and the sum x1+⋯+xn (no multiplication; a control)."""
+
+
 class BlockNets(nn.Module):
-    """Many tanh MLPs of one depth as one block-diagonal network (one bmm per layer).
+    """Many tanh (or ReLU) MLPs of one depth as one block-diagonal network (one bmm per layer).
 
     For each seed, the nets of widths w_1..w_J sit side by side as diagonal blocks of
     S = Σ w_j hidden units per layer: the first layer is dense (every unit sees the n
@@ -278,9 +287,17 @@ class BlockNets(nn.Module):
     owner: Tensor
 
     def __init__(
-        self, n: int, depth: int, widths: Sequence[int], generators: Sequence[torch.Generator]
+        self,
+        n: int,
+        depth: int,
+        widths: Sequence[int],
+        generators: Sequence[torch.Generator],
+        activation: str = "tanh",
     ) -> None:
         super().__init__()
+        if activation not in TRAIN_ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r} {tuple(TRAIN_ACTIVATIONS)}")
+        self.act = TRAIN_ACTIVATIONS[activation]
         total = sum(widths)
         block = torch.zeros(total, total)
         owner = torch.zeros(total, len(widths))
@@ -325,18 +342,66 @@ class BlockNets(nn.Module):
         """x: (batch, n), shared by all seeds, or (seeds, batch, n) → (seeds, batch, J)."""
         if x.dim() == 2:
             x = x.expand(self.seeds, *x.shape)
-        h = torch.tanh(torch.baddbmm(self.b_in, x, self.w_in))
+        h = self.act(torch.baddbmm(self.b_in, x, self.w_in))
         for w, b in zip(self.w_hidden, self.b_hidden, strict=True):
-            h = torch.tanh(torch.baddbmm(b, h, w * self.block))
+            h = self.act(torch.baddbmm(b, h, w * self.block))
         return (h * self.w_out) @ self.owner + self.b_out
 
 
 def sample_product(
-    count: int, n: int, low: float, high: float, generator: torch.Generator
+    count: int,
+    n: int,
+    low: float,
+    high: float,
+    generator: torch.Generator,
+    target: str = "product",
 ) -> tuple[Tensor, Tensor]:
-    """x ~ U[low, high]^n (count, n) and the target ∏x_i (count,), float32."""
+    """x ~ U[low, high]^n (count, n) and the target ∏x_i (or Σx_i) (count,), float32."""
     x = low + (high - low) * torch.rand(count, n, generator=generator)
-    return x, x.double().prod(dim=1).float()
+    if target == "product":
+        return x, x.double().prod(dim=1).float()
+    if target == "sum":
+        return x, x.double().sum(dim=1).float()
+    raise ValueError(f"unknown target {target!r} {TARGETS}")
+
+
+def product_distribution(
+    n: int, low: float, high: float, count: int, generator: torch.Generator
+) -> dict[str, float]:
+    """What x ~ U[low, high]^n does to y = ∏x_i (0 ≤ low < high): moments, quantiles, tail.
+
+    Exact: E y = m^n with m = (low + high)/2, E y² = s^n with s = (low² + low·high + high²)/3.
+    log y = Σ log x_i is a sum of n i.i.d. terms, so y is close to log-normal: its median is
+    ≈ exp(n E log x), far below the mean when Var log x is large (U[0, 2]: E log x =
+    ln 2 − 1, Var log x = 1, so median ≈ e^{−0.307 n} while the mean is 1). Monte Carlo
+    (``count`` draws, float64 in log space) gives the quantiles, the relative L1 error of
+    the best constant under L1 (the median; RT's loss), and the share of E y carried by
+    the top 1% of draws: the tail that a relative L1 error mean|f − y| / mean|y| weighs.
+    """
+    if not 0.0 <= low < high:
+        raise ValueError(f"need 0 <= low < high, got low={low}, high={high}")
+    m = (low + high) / 2
+    s = (low * low + low * high + high * high) / 3
+    x = low + (high - low) * torch.rand(count, n, generator=generator, dtype=torch.float64)
+    y = x.log().sum(dim=1).exp()
+    q = torch.quantile(y[: min(count, 1 << 24)], torch.tensor([0.1, 0.5, 0.9, 0.99], dtype=y.dtype))
+    ys = y.sort().values
+    top = ys[int(0.99 * count) :].sum() / ys.sum()
+    med = float(q[1])
+    return {
+        "n": n,
+        "mean": m**n,
+        "std": math.sqrt(max(s**n - m ** (2 * n), 0.0)),
+        "std_over_mean": math.sqrt(max(s**n / m ** (2 * n) - 1.0, 0.0)),
+        "q10": float(q[0]),
+        "median": med,
+        "q90": float(q[2]),
+        "q99": float(q[3]),
+        "median_over_mean": med / m**n,
+        "top1pct_share_of_mean": float(top),
+        "median_predictor_relative_l1": float((y - med).abs().mean() / y.abs().mean()),
+        "sample_mean_over_mean": float(y.mean()) / m**n,
+    }
 
 
 def train_product_nets(
@@ -354,13 +419,17 @@ def train_product_nets(
     test_y: Tensor,
     generators: Sequence[torch.Generator],
     device: torch.device | str = "cpu",
+    activation: str = "tanh",
+    target: str = "product",
 ) -> TrainResult:
-    """Train len(generators) × len(widths) tanh nets of ``depth`` hidden layers on ∏x_i at once.
+    """Train len(generators) × len(widths) tanh or ReLU nets of ``depth`` layers on ∏x_i at once.
 
     Seed s draws its initialisation and its own mini-batches from ``generators[s]`` (on the
     CPU, so the data are the same on any ``device``): the seeds are independent runs that
     merely share the batched matrix products. ``test_x`` is (T, n), shared, or (seeds, T, n)
     with ``test_y`` (T,) or (seeds, T).
+
+    ``target`` "sum" trains on Σx_i instead (a control with no multiplication).
 
     Loss: mean |f(x) − ∏x_i| (RT: "the absolute value of the difference"). Inputs are
     centred and scaled to [−1, 1] (an affine map the first layer could absorb); the output
@@ -372,7 +441,7 @@ def train_product_nets(
     """
     seeds = len(generators)
     mid, half = (low + high) / 2, (high - low) / 2
-    nets = BlockNets(n, depth, widths, generators).to(device)
+    nets = BlockNets(n, depth, widths, generators, activation).to(device)
     tx = test_x if test_x.dim() == 3 else test_x.expand(seeds, *test_x.shape)
     ty = test_y if test_y.dim() == 2 else test_y.expand(seeds, *test_y.shape)
     with torch.no_grad():
@@ -389,7 +458,7 @@ def train_product_nets(
         raise ValueError(f"unknown optimizer {optimizer!r} (adam, adadelta)")
     loss = torch.zeros(seeds, len(widths), device=device)
     for _ in range(steps):
-        draws = [sample_product(batch, n, low, high, g) for g in generators]
+        draws = [sample_product(batch, n, low, high, g, target) for g in generators]
         x = torch.stack([d[0] for d in draws]).to(device)  # (seeds, batch, n)
         y = torch.stack([d[1] for d in draws]).to(device)  # (seeds, batch)
         per_net = (nets((x - mid) / half) - y[:, :, None]).abs().mean(dim=1)  # (seeds, J)
@@ -398,10 +467,12 @@ def train_product_nets(
         opt.step()
         sched.step()
         loss = per_net.detach()
-    with torch.no_grad():
+    with torch.no_grad():  # in chunks: (seeds, T, Σ widths) activations need not fit at once
         tx, ty = tx.to(device), ty.to(device)
-        err = (nets((tx - mid) / half) - ty[:, :, None]).abs().mean(dim=1)
-        rel = err / ty.abs().mean(dim=1, keepdim=True)
+        err = torch.zeros(seeds, len(widths), device=device)
+        for xs, ys in zip(tx.split(16384, dim=1), ty.split(16384, dim=1), strict=True):
+            err += (nets((xs - mid) / half) - ys[:, :, None]).abs().sum(dim=1)
+        rel = (err / tx.shape[1]) / ty.abs().mean(dim=1, keepdim=True)
     return TrainResult(depth, list(widths), rel.cpu().numpy(), loss.cpu().numpy())
 
 

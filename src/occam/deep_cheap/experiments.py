@@ -22,7 +22,13 @@ from occam.deep_cheap import gates as gt
 from occam.deep_cheap import hamiltonian as hm
 from occam.deep_cheap import polynomial as pl
 from occam.deep_cheap import probe as pr
-from occam.deep_cheap.config import EXAMPLE_POLYNOMIAL, FIXED_SUITE, DeepCheapConfig
+from occam.deep_cheap import taylor as tl
+from occam.deep_cheap.config import (
+    EXAMPLE_POLYNOMIAL,
+    FIXED_SUITE,
+    TAYLOR_SUITE,
+    DeepCheapConfig,
+)
 
 T = TypeVar("T")
 Progress = Callable[[Iterable[T], str], Iterable[T]]
@@ -380,6 +386,8 @@ def trained_depth_width(
     depths: tuple[int, ...] | None = None,
     device: torch.device | str = "cpu",
     grid: str = "claim",
+    activation: str | None = None,
+    target: str = "product",
 ) -> list[Measured]:
     """Train tanh nets of every (depth, width) on x1⋯xn; minimal width reaching the threshold.
 
@@ -390,14 +398,18 @@ def trained_depth_width(
     ``cells`` is one depth (every width, replicate and restart) of the grid named ``grid``;
     a cell's numbers do not depend on which cells ran before it, so a run resumed from
     ``cells`` gives the same numbers as one that was never interrupted.
+
+    ``activation`` (default ``config.train_activation``) and ``target`` (``"product"``, or
+    ``"sum"`` for the additive control) choose the variant; ``grid`` must name it.
     """
     store: CellStore = cells if cells is not None else MemoryCells()
+    act = config.train_activation if activation is None else activation
     n = config.train_n if n is None else n
     depths = config.train_depths if depths is None else depths
     reps, restarts = config.replicates, config.train_seeds
     tests = [
         dp.sample_product(
-            config.train_test, n, config.train_low, config.train_high, streams("test", r)
+            config.train_test, n, config.train_low, config.train_high, streams("test", r), target
         )
         for r in range(reps)
     ]
@@ -426,6 +438,8 @@ def trained_depth_width(
                     for j in range(restarts)
                 ],
                 device=device,
+                activation=act,
+                target=target,
             )
             done = {"errors": r.errors.tolist(), "final_loss": r.final_loss.tolist()}
             store.put(key, done)
@@ -754,6 +768,158 @@ def monomial_replicate(
         "min_slope": min(r["slope"] for r in rows),
         "min_slope_one_fewer": min(r["slope_one_fewer"] for r in rows),
     }, rows
+
+
+def power_replicate(
+    config: DeepCheapConfig, act: str, generator: torch.Generator
+) -> tuple[dict[str, float], list[Row]]:
+    """RT Prop. II.6, m₁(x^d) = d + 1: error slopes of x^d with d + 1 and with d neurons.
+
+    d + 1 neurons: :class:`depth.ShallowMonomial` for (d,), the nodes t = −1, …, 1 with
+    Vandermonde output weights (error O(λ²), λ = 0.2, 0.1, 0.05). d neurons: the same
+    hidden layer without the node t = 1, output weights and a bias by least squares on the
+    scored points (every advantage). Test points: ``mono_points`` in [−1, 1] plus ±1.
+    d ≤ 5 (the knob's range): x^6 measured 1.2e-2, 3.2e-3, 1.9e-2 at λ = 0.2, 0.1, 0.05,
+    float64 round-off on output weights ~1/(σ_6 λ^6 6!) overtaking the λ² truncation.
+    """
+    lams = [0.2, 0.1, 0.05]
+    x = pl.cube_points(1, config.mono_points, generator)
+    rows: list[Row] = []
+    for d in config.taylor_powers:
+        y = x[:, 0] ** d
+        full, fewer = [], []
+        for lam in lams:
+            net = dp.ShallowMonomial((d,), act, lam, config.shallow_bias)
+            with torch.no_grad():
+                full.append(float((net(x) - y).abs().max()))
+                h = net.hidden(x)
+            everything = slice(None)
+            fewer.append(_least_squares_error(h[:, :-1], y, everything, everything))
+        rows.append(
+            {
+                "d": d,
+                "neurons": d + 1,
+                "errors": full,
+                "errors_d_neurons": fewer,
+                "slope": gt.fit_loglog_slope(lams, full),
+                "slope_d_neurons": gt.fit_loglog_slope(lams, fewer),
+                "error_lam_0.1": full[1],
+            }
+        )
+    return {
+        "min_slope": min(r["slope"] for r in rows),
+        "min_slope_d_neurons": min(r["slope_d_neurons"] for r in rows),
+        "lams": lams,  # type: ignore[dict-item]
+    }, rows
+
+
+def taylor_replicate(config: DeepCheapConfig, generator: torch.Generator) -> dict[str, Any]:
+    """RT Prop. II.6 as Taylor matching: x^d with d neurons against the floor 1/√C(2d, d).
+
+    For every d of ``taylor_powers``: the best residual ρ (:func:`taylor.fit_taylor_residual`,
+    ``taylor_restarts`` restarts of ``taylor_steps`` Adam steps, |a| ≤ 1) with d neurons and
+    with d + 1, each over the floor. Returns the minima over d of both ratios and the rows.
+    """
+    rows = []
+    for d in config.taylor_powers:
+        fits = [
+            tl.fit_taylor_residual(
+                (d,),
+                m,
+                restarts=config.taylor_restarts,
+                steps=config.taylor_steps,
+                generator=generator,
+            )
+            for m in (d, d + 1)
+        ]
+        floor = tl.power_floor(d)
+        rows.append(
+            {
+                "d": d,
+                "floor": floor,
+                "residual_d_neurons": fits[0].residual,
+                "residual_d_plus_1": fits[1].residual,
+                "ratio_d_neurons": fits[0].residual / floor,
+                "ratio_d_plus_1": fits[1].residual / floor,
+            }
+        )
+    return {
+        "min_ratio": min(r["ratio_d_neurons"] for r in rows),
+        "min_ratio_d_plus_1": min(r["ratio_d_plus_1"] for r in rows),
+        "rows": rows,
+    }
+
+
+def taylor_multivariate(config: DeepCheapConfig, generator: torch.Generator) -> list[Row]:
+    """The same fit for the multivariate suite at m₁ − 1 and m₁ = ∏(r_i + 1) neurons.
+
+    m₁ − 1 is fitted at two budgets (``taylor_steps`` and 4×) to show whether the best
+    residual has settled: RT's count is about exact matching, and the infimum over bounded
+    input weights with free output weights need not be attained (module doc of taylor.py).
+    """
+    rows: list[Row] = []
+    for exps in TAYLOR_SUITE:
+        m1 = tl.shallow_count(exps)
+        short, long_, full = (
+            tl.fit_taylor_residual(
+                exps, m, restarts=config.taylor_restarts, steps=steps, generator=generator
+            )
+            for m, steps in (
+                (m1 - 1, config.taylor_steps),
+                (m1 - 1, 4 * config.taylor_steps),
+                (m1, config.taylor_steps),
+            )
+        )
+        rows.append(
+            {
+                "monomial": _monomial_name(exps),
+                "m1": m1,
+                "residual_m1_minus_1": short.residual,
+                "residual_m1_minus_1_4x_steps": long_.residual,
+                "residual_m1": full.residual,
+            }
+        )
+    return rows
+
+
+def _monomial_name(exps: tuple[int, ...]) -> str:
+    if len(exps) == 1:
+        return f"x^{exps[0]}"
+    return "".join(f"x{i + 1}" + (f"^{r}" if r > 1 else "") for i, r in enumerate(exps))
+
+
+def rt_curve_fit(
+    minimal: dict[int, int | None], n: int, widths: tuple[int, ...]
+) -> tuple[float | None, list[Row]]:
+    """Minimal widths against RT Thm III.1's n^{(k−1)/k}·2^{n^{1/k}} over the depths k.
+
+    Per depth: the minimal width (one not reached is censored at twice the widest, a lower
+    bound), the curve and their ratio; the slope of log2(minimal width) on log2(curve) by
+    least squares over the depths (1: the widths follow the curve up to a constant factor;
+    0: depth does not matter). None (unmeasured) unless at least two depths reached the
+    threshold (with fewer, the slope would be set by the censoring value, not by measured
+    widths) and the curve is not flat.
+    """
+    big = 2 * max(widths)
+    rows = []
+    for k, w in sorted(minimal.items()):
+        curve = dp.rt_width_curve(n, k)
+        width = big if w is None else w
+        rows.append(
+            {
+                "depth": k,
+                "minimal_width": w,
+                "censored": w is None,
+                "rt_curve": curve,
+                "ratio": width / curve,
+            }
+        )
+    xs = np.log2([dp.rt_width_curve(n, k) for k in sorted(minimal)])
+    ys = np.log2([float(big if w is None else w) for _, w in sorted(minimal.items())])
+    if sum(w is not None for w in minimal.values()) < 2 or float(np.ptp(xs)) < 1e-9:
+        return None, rows
+    dx, dy = xs - xs.mean(), ys - ys.mean()  # equal widths give exactly 0
+    return float((dx * dy).sum() / (dx * dx).sum()), rows
 
 
 def tree_replicate(

@@ -91,6 +91,7 @@ def trained_figure(
     results: list[dp.TrainResult],
     minimal: dict[int, int | None],
     config: DeepCheapConfig,
+    activation: str = "tanh",
 ) -> Figure:
     depths = [r.depth for r in results]
     widths = list(config.train_widths)
@@ -106,7 +107,7 @@ def trained_figure(
     )
     fig.colorbar(im, ax=ax, label="log10 relative L1 error (best seed)")
     ks = np.linspace(depths[0], depths[-1], 100)
-    curve = [dp.rt_width_curve(config.train_n, float(k)) for k in ks]  # type: ignore[arg-type]
+    curve = [dp.rt_width_curve(config.train_n, float(k)) for k in ks]
     pos = np.interp(
         np.log2(curve), np.log2(widths), np.arange(len(widths)), left=-0.5, right=len(widths) - 0.5
     )
@@ -134,7 +135,7 @@ def trained_figure(
     ax.set_yticks(range(len(widths)), [str(w) for w in widths])
     ax.set_xlabel("hidden layers k")
     ax.set_ylabel("width per layer")
-    ax.set_title(f"Learning x1⋯x{config.train_n} (RT Fig. 2)")
+    ax.set_title(f"Learning x1⋯x{config.train_n}, {activation} (RT Fig. 2)")
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
     return fig
 
@@ -278,4 +279,117 @@ def bits_figure(betas: np.ndarray, errors: list[float], decimals: int) -> Figure
     _plain_log(ax, "y")
     ax.set_title("Bit-product neuron (LTR eq. 13)")
     ax.legend(fontsize=7)
+    return fig
+
+
+def rt_curve_figure(
+    curves: dict[str, list[tuple[float | None, list[dict[str, Any]]]]], config: DeepCheapConfig
+) -> Figure:
+    """Minimal widths per depth (every replicate) against RT's n^((k−1)/k)·2^(n^(1/k))."""
+    fig = Figure(figsize=(5.5, 4.0))
+    ax = fig.subplots()
+    depths = sorted({r["depth"] for fits in curves.values() for _, rows in fits for r in rows})
+    ks = np.linspace(min(depths), max(depths), 100)
+    ax.plot(
+        ks,
+        [dp.rt_width_curve(config.train_n, float(k)) for k in ks],
+        "r-",
+        lw=2,
+        label="RT: n^((k−1)/k)·2^(n^(1/k))",
+    )
+    styles = {"product": ("C0", "o"), "relu": ("C1", "s"), "sum": ("C2", "^")}
+    labels = {
+        "product": f"∏x_i, {config.train_activation}",
+        "relu": "∏x_i, ReLU",
+        "sum": "control: Σx_i",
+    }
+    big = 2 * max(config.train_widths)
+    for name, fits in curves.items():
+        color, marker = styles[name]
+        for r, (slope, rows) in enumerate(fits):
+            shift = (list(curves).index(name) - 1) * 0.08
+            xs = [row["depth"] + shift for row in rows]
+            ys = [big if row["censored"] else row["minimal_width"] for row in rows]
+            text = "n/a" if slope is None else f"{slope:.2f}"
+            ax.plot(
+                xs,
+                ys,
+                color=color,
+                marker=marker,
+                ls="-",
+                alpha=0.7,
+                mfc="none",
+                label=f"{labels[name]} (slope {text})" if r == 0 else None,
+            )
+    ax.axhline(big, color="k", ls=":", lw=1, label=f"not reached (censored at {big})")
+    ax.set_yscale("log", base=2)
+    ax.set_xticks(depths)
+    ax.set_xlabel("hidden layers k")
+    ax.set_ylabel(f"minimal width, error ≤ {config.error_threshold:g}")
+    ax.set_title(f"Minimal width vs RT Thm III.1, n = {config.train_n}")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def taylor_figure(
+    powers: tuple[dict[str, Any], list[dict[str, Any]]],
+    taylor_rows: list[dict[str, Any]],
+    multivariate: list[dict[str, Any]],
+) -> Figure:
+    """(a) x^d with d + 1 and d neurons vs λ; (b) Taylor residual vs floor; (c) multivariate."""
+    fig = Figure(figsize=(12, 3.8))
+    ax1, ax2, ax3 = fig.subplots(1, 3)
+    summary, rows = powers
+    lams = summary["lams"]
+    for i, row in enumerate(rows):
+        c = f"C{i}"
+        ax1.loglog(
+            lams,
+            row["errors"],
+            color=c,
+            marker="o",
+            label=f"x^{row['d']}: {row['d'] + 1} neurons (slope {row['slope']:.2f})",
+        )
+        ax1.loglog(lams, row["errors_d_neurons"], color=c, marker="x", ls="--")
+    ax1.set_xlabel("λ")
+    ax1.set_ylabel("max error on [−1, 1]")
+    ax1.set_title("m₁(x^d) = d + 1 (dashed: d neurons)")
+    ax1.legend(fontsize=6)
+    _plain_log(ax1, "both")
+    tiny = 1e-16
+    d = [r["d"] for r in taylor_rows]
+    ax2.semilogy(d, [r["floor"] for r in taylor_rows], "k-", label="floor 1/√C(2d, d)")
+    ax2.semilogy(
+        d,
+        [r["residual_d_neurons"] for r in taylor_rows],
+        "o",
+        mfc="none",
+        label="best fit, d neurons",
+    )
+    ax2.semilogy(
+        d,
+        [max(r["residual_d_plus_1"], tiny) for r in taylor_rows],
+        "s",
+        label="best fit, d + 1 neurons",
+    )
+    ax2.set_xlabel("d")
+    ax2.set_ylabel("Taylor residual ρ")
+    ax2.set_title("x^d: Taylor matching through degree d")
+    ax2.legend(fontsize=7)
+    _plain_log(ax2, "y")
+    names = [r["monomial"] for r in multivariate]
+    pos = np.arange(len(names))
+    for off, key, label in (
+        (-0.25, "residual_m1_minus_1", "m₁ − 1 neurons"),
+        (0.0, "residual_m1_minus_1_4x_steps", "m₁ − 1, 4× steps"),
+        (0.25, "residual_m1", "m₁ neurons"),
+    ):
+        ax3.bar(pos + off, [max(r[key], tiny) for r in multivariate], width=0.25, label=label)
+    ax3.set_yscale("log")
+    ax3.set_xticks(pos, [f"{n}\n(m₁={r['m1']})" for n, r in zip(names, multivariate, strict=True)])
+    ax3.set_ylabel("best Taylor residual ρ")
+    ax3.set_title("Multivariate monomials (RT Thm II.1)")
+    ax3.legend(fontsize=7)
+    _plain_log(ax3, "y")
+    fig.tight_layout()
     return fig

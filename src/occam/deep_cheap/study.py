@@ -2,8 +2,10 @@
 
 The run follows the papers: (1) the multiplication, squaring and copy gates and their O(λ²)
 error (LTR eq. 11, Fig. 2); (2) a polynomial compiler built from them (LTR Corollary, RT
-Thm II.1); (3) depth separation for x1⋯xn, constructive (LTR App. A, RT eq. 10) and trained
-(RT Fig. 2); (4) the Hamiltonian/softmax classifier (LTR eq. 8, 14); (5) the bit-product
+Thm II.1), and the shallow counts m₁(x^d) = d + 1 as Taylor matching (RT Prop. II.6);
+(3) depth separation for x1⋯xn, constructive (LTR App. A, RT eq. 10) and trained (RT
+Fig. 2: tanh and ReLU, minimal widths against RT Thm III.1's curve);
+(4) the Hamiltonian/softmax classifier (LTR eq. 8, 14); (5) the bit-product
 neuron for binary inputs (LTR eq. 13); and two questions the Alignment Newsletter raises:
 (6) do trained nets multiply with the gates, and (7) where does the polynomial view stop
 paying for functions that vanish far away.
@@ -25,6 +27,7 @@ from typing import Any
 import torch
 
 from occam.claims import Claim
+from occam.deep_cheap import depth as dp
 from occam.deep_cheap import experiments as ex
 from occam.deep_cheap import figures as fg
 from occam.deep_cheap import gates as gt
@@ -35,17 +38,21 @@ from occam.deep_cheap.config import (
     CLAIMS,
     COMPILER_ERROR,
     DEPTH_SEPARATION,
+    DEPTH_SEPARATION_RELU,
     FIXED_SUITE,
     GATE_FLOAT32,
     GATE_LAMBDA2,
     GATE_PRACTICAL,
     HAMILTONIAN_KL,
     LOGISTIC_WORSE,
+    POWER_SHALLOW,
     PROBE_NOT_GATE_LIKE,
     PROBE_SPECIFIC,
     PROFILES,
+    RT_CURVE,
     SHALLOW_MONOMIAL,
     SQUARE_GATE,
+    TAYLOR_FLOOR,
     TREE_ACCURACY,
     DeepCheapConfig,
 )
@@ -78,6 +85,14 @@ def run(config: DeepCheapConfig, ctx: RunContext) -> StudyResult:
             ex.monomial_replicate(config, act, ctx.generator("monomials", r)) for r in reps
         ]
 
+    with ctx.timed("shallow_taylor"):  # (2b) RT Prop. II.6: m1(x^d) = d + 1, Taylor matching
+        powers = [ex.power_replicate(config, act, ctx.generator("powers", r)) for r in reps]
+        taylor = [ex.taylor_replicate(config, ctx.generator("taylor", r)) for r in reps]
+        multivariate = ex.taylor_multivariate(config, ctx.generator("taylor_multivariate"))
+        ctx.save_figure(
+            fg.taylor_figure(powers[0], taylor[0]["rows"], multivariate), "shallow_taylor_counts"
+        )
+
     with ctx.timed("depth_constructive"):  # (3a) LTR App. A, RT eq. 10
         constructive = ex.depth_constructions(config, act, ctx.generator("depth"), ctx.progress)
         ctx.save_figure(fg.neurons_figure(**constructive.figure), "neurons_vs_n")
@@ -102,6 +117,62 @@ def run(config: DeepCheapConfig, ctx: RunContext) -> StudyResult:
             trained[0].figure["results"], trained[0].figure["minimal"], config
         )
         ctx.save_figure(figure, "trained_depth_width")
+        # RT: "Similar results were also obtained for rectified linear units"
+        relu = ex.trained_depth_width(
+            config,
+            _streams(ctx, "train_relu"),
+            cells,
+            ctx.progress,
+            depths=config.relu_depths,
+            device=ctx.device,
+            grid="relu",
+            activation="relu",
+        )
+        relu_n2 = ex.trained_depth_width(
+            config,
+            _streams(ctx, "train_relu_n2"),
+            cells,
+            ctx.progress,
+            n=2,
+            depths=(min(config.relu_depths), max(config.relu_depths)),
+            device=ctx.device,
+            grid="relu_control",
+            activation="relu",
+        )
+        ctx.save_figure(
+            fg.trained_figure(relu[0].figure["results"], relu[0].figure["minimal"], config, "ReLU"),
+            "trained_depth_width_relu",
+        )
+        # the RT-curve comparison's control: an additive target
+        sums = ex.trained_depth_width(
+            config,
+            _streams(ctx, "train_sum"),
+            cells,
+            ctx.progress,
+            depths=config.sum_depths,
+            device=ctx.device,
+            grid="sum",
+            target="sum",
+        )
+        curves = {
+            name: [
+                ex.rt_curve_fit(t.figure["minimal"], config.train_n, config.train_widths)
+                for t in runs
+            ]
+            for name, runs in (("product", trained), ("relu", relu), ("sum", sums))
+        }
+        ctx.save_figure(fg.rt_curve_figure(curves, config), "trained_widths_vs_rt_curve")
+        inputs = (
+            dp.product_distribution(
+                config.train_n,
+                config.train_low,
+                config.train_high,
+                1 << 18,
+                ctx.generator("input_distribution"),
+            )
+            if config.train_low >= 0
+            else None
+        )
 
     with ctx.timed("hamiltonian"):  # (4) LTR eq. 8, 14
         ham = [
@@ -128,6 +199,19 @@ def run(config: DeepCheapConfig, ctx: RunContext) -> StudyResult:
         for k, v in s.metrics.items()
     }
     metrics["bits"].update(n=config.bit_n, replicates=bit_reps)
+    metrics["depth_trained"]["input_distribution"] = inputs
+    metrics["depth_trained"]["relu_minimal_width"] = relu[0].metrics["depth_trained"][
+        "minimal_width"
+    ]
+    metrics["rt_curve"] = {
+        name: [{"slope": slope, "depths": rows} for slope, rows in fits]
+        for name, fits in curves.items()
+    }
+    metrics["shallow_taylor"] = {
+        "powers": powers[0][1],
+        "taylor_powers": taylor[0]["rows"],
+        "multivariate": multivariate,
+    }
     metrics["replicates"] = {
         "gates": gate_reps,
         "compiler_practical": [m for m, _ in practical],
@@ -135,6 +219,12 @@ def run(config: DeepCheapConfig, ctx: RunContext) -> StudyResult:
         "tree": trees,
         "depth_trained": [_separation(t) for t in trained],
         "depth_trained_n2": [_separation(t) for t in trained_n2],
+        "depth_trained_relu": [_separation(t) for t in relu],
+        "depth_trained_relu_n2": [_separation(t) for t in relu_n2],
+        "rt_curve_slope": [slope for slope, _ in curves["product"]],
+        "rt_curve_slope_sum": [slope for slope, _ in curves["sum"]],
+        "powers": [m for m, _ in powers],
+        "taylor": [{k: v for k, v in t.items() if k != "rows"} for t in taylor],
         "hamiltonian": [h.metrics["hamiltonian"] for h in ham],
     }
     tables = {
@@ -143,6 +233,19 @@ def run(config: DeepCheapConfig, ctx: RunContext) -> StudyResult:
         for k, v in s.tables.items()
     }
     tables.update(_trained_tables(trained, trained_n2))
+    tables.update({f"relu_{k}": v for k, v in _trained_tables(relu, relu_n2).items()})
+    tables["sum_trained_errors"] = [
+        {"replicate": r, **row} for r, t in enumerate(sums) for row in t.tables["trained_errors"]
+    ]
+    tables["rt_curve"] = [
+        {"target": name, "replicate": r, "slope": slope, **row}
+        for name, fits in curves.items()
+        for r, (slope, rows) in enumerate(fits)
+        for row in rows
+    ]
+    tables["shallow_powers"] = powers[0][1]
+    tables["taylor_powers"] = taylor[0]["rows"]
+    tables["taylor_multivariate"] = multivariate
     tables["compiler_practical"], tables["shallow_monomials"] = practical[0][1], monomials[0][1]
     claims = judge(metrics, config)
     return StudyResult(
@@ -215,6 +318,17 @@ def judge(m: dict[str, Any], config: DeepCheapConfig) -> list[Claim]:
             col(mono, "min_slope_one_fewer"),
             f"{config.mono_count} random monomials per replicate, bias b = {config.shallow_bias:g}",
         ),
+        POWER_SHALLOW.judge(
+            col(rep["powers"], "min_slope"),
+            col(rep["powers"], "min_slope_d_neurons"),
+            f"d in {list(config.taylor_powers)}, {act}, bias b = {config.shallow_bias:g}",
+        ),
+        TAYLOR_FLOOR.judge(
+            col(rep["taylor"], "min_ratio"),
+            col(rep["taylor"], "min_ratio_d_plus_1"),
+            f"d in {list(config.taylor_powers)}, {config.taylor_restarts} restarts x "
+            f"{config.taylor_steps} Adam steps",
+        ),
         TREE_ACCURACY.judge(
             col(tree, "ratio"),
             col(tree, "ratio_one_layer"),
@@ -226,6 +340,18 @@ def judge(m: dict[str, Any], config: DeepCheapConfig) -> list[Claim]:
             col(rep["depth_trained_n2"], "steps"),
             f"n = {config.train_n}, replicate 0: {first['detail']}",
             f"n = 2, replicate 0: {first_n2['detail']}",
+        ),
+        DEPTH_SEPARATION_RELU.judge(
+            col(rep["depth_trained_relu"], "steps"),
+            col(rep["depth_trained_relu_n2"], "steps"),
+            f"n = {config.train_n}, ReLU, replicate 0: {rep['depth_trained_relu'][0]['detail']}",
+            f"n = 2, ReLU, replicate 0: {rep['depth_trained_relu_n2'][0]['detail']}",
+        ),
+        RT_CURVE.judge(
+            rep["rt_curve_slope"],
+            rep["rt_curve_slope_sum"],
+            f"n = {config.train_n}, depths {list(config.train_depths)}, {config.train_activation}",
+            f"x1 + ... + x{config.train_n}, depths {list(config.sum_depths)}",
         ),
         HAMILTONIAN_KL.judge(
             col(ham, "network_kl_units"),
