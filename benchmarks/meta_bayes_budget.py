@@ -10,10 +10,10 @@ Trains, at the ``full`` profile's sizes otherwise, each of
   printing agreement (mb.bandit_agreement, >= 0.95) and policy KL (mb.bandit_policy_kl,
   <= 0.12),
 
-at each of ``--updates`` (episodes per update ``--batch``), for replicates 0..R-1 with the
-study's seeds (``RunContext.seed_for``, run seed 0: replicate r here is the study's replicate
-r at that budget), with the CPU seconds of each training run. Figures are printed, not
-asserted.
+at each of ``--updates`` (episodes per update ``--batch``), for ``--replicates`` replicates
+from ``--first`` with the study's seeds (``RunContext.seed_for``, run seed 0: replicate r
+here is the study's replicate r at that budget), with the CPU seconds of each training run.
+Figures are printed, not asserted.
 
 Usage: python benchmarks/meta_bayes_budget.py thompson --updates 250 1000 2000 --batch 256
 """
@@ -39,6 +39,7 @@ def main() -> None:
     parser.add_argument("--updates", type=int, nargs="+", required=True)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--replicates", type=int, default=1)
+    parser.add_argument("--first", type=int, default=0, help="first replicate")
     parser.add_argument("--profile", default="full", choices=sorted(PROFILES))
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -47,7 +48,7 @@ def main() -> None:
     print(f"{args.which}: profile {args.profile} sizes, batch {args.batch}")
     print(f"{'updates':>8} {'episodes':>10} {'rep':>4}  metrics  (CPU s)")
     for updates in args.updates:
-        for r in range(args.replicates):
+        for r in range(args.first, args.first + args.replicates):
             streams = ex.Streams(lambda label, r=r: ctx.seed_for(label, r))
             t0 = time.process_time()
             if args.which == "bandit":
