@@ -1,17 +1,16 @@
 """meta-bayes: CPU seconds of each stage of one replicate at the ``full`` profile.
 
-One full replicate takes hours on a CPU, so this runs ``occam.meta_bayes.study.replicate``
-at the full profile with every training length (pred_steps, bandit_updates,
-hard_bandit_updates, template_updates, map_steps, distil_steps, fixed_point_steps) scaled by
-each of two fractions ``--fractions f1 f2`` and everything else (batch sizes, evaluation and
-simulation episodes, evaluation points, tasks) at full size. Each stage's CPU time is affine
-in the fraction (a fixed cost of evaluation and analysis plus a cost per training step), so
-the two measurements give, per stage, the line through them and its value at fraction 1:
-the extrapolated CPU seconds of one full replicate (the full profile runs ``replicates`` of
-them). CPU seconds (``time.process_time``, one torch thread) are what a wall clock shows on
-an idle core; printed, not asserted.
+Runs ``occam.meta_bayes.study.replicate`` (replicate 0, run seed 0) at the full profile and
+prints each stage's CPU seconds (``time.process_time``, one torch thread: what a wall clock
+shows on an idle core); the full profile runs ``replicates`` (5) of them. ``--fractions f``
+scales every training length (pred_steps, bandit_updates, hard_bandit_updates,
+template_updates, map_steps, distil_steps, fixed_point_steps) by f, everything else (batch
+sizes, evaluation and simulation episodes, evaluation points, tasks) staying full; with two
+fractions each stage's time is taken as affine in f and extrapolated to f = 1 (only
+meaningful when the training steps dominate the noise: fractions of a few percent are not
+enough for the predictors, whose full training costs seconds). Printed, not asserted.
 
-Usage: python benchmarks/meta_bayes_full_time.py --fractions 0.025 0.05
+Usage: python benchmarks/meta_bayes_full_time.py [--fractions 1]
 """
 
 from __future__ import annotations
@@ -73,24 +72,29 @@ def stage_times(config: MetaBayesConfig) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fractions", type=float, nargs=2, default=(0.025, 0.05))
+    parser.add_argument("--fractions", type=float, nargs="+", default=[1.0])
     args = parser.parse_args()
     torch.set_num_threads(1)
     full = PROFILES["full"]
-    f1, f2 = args.fractions
+    fractions = args.fractions[:2]
     runs = []
-    for f in (f1, f2):
+    for f in fractions:
         config = scaled(full, f)
         print(f"fraction {f}: " + ", ".join(f"{k}={getattr(config, k)}" for k in SCALED))
         runs.append(stage_times(config))
-    head = ("stage", f"CPU s @{f1}", f"CPU s @{f2}", "full (extrap.)")
-    print("{:<28} {:>12} {:>12} {:>15}".format(*head))
-    for stage in runs[1]:
-        a, b = runs[0].get(stage, 0.0), runs[1][stage]
-        slope = (b - a) / (f2 - f1)
-        at_one = a + slope * (1.0 - f1)
-        print(f"{stage:<28} {a:>12.1f} {b:>12.1f} {at_one:>15.0f}")
-    print(f"full profile: {full.replicates} replicates of the total above")
+    if len(runs) == 1:
+        print("{:<28} {:>12}".format("stage", f"CPU s @{fractions[0]}"))
+        for stage, t in runs[0].items():
+            print(f"{stage:<28} {t:>12.1f}")
+    else:
+        f1, f2 = fractions
+        head = ("stage", f"CPU s @{f1}", f"CPU s @{f2}", "full (extrap.)")
+        print("{:<28} {:>12} {:>12} {:>15}".format(*head))
+        for stage in runs[1]:
+            a, b = runs[0].get(stage, 0.0), runs[1][stage]
+            at_one = a + (b - a) / (f2 - f1) * (1.0 - f1)
+            print(f"{stage:<28} {a:>12.1f} {b:>12.1f} {at_one:>15.0f}")
+    print(f"full profile: {full.replicates} replicates of the replicate total")
 
 
 if __name__ == "__main__":
