@@ -29,6 +29,7 @@ from occam.imitation.runner import (
     demonstrations,
     log_bins,
     loglog_slope,
+    query_summary,
     run_bandit,
     run_nav,
     run_tabular,
@@ -164,3 +165,24 @@ def test_control_agents(bandit):
     own, theta = inert.policy(0, 0)
     assert theta == 0.0 and own.sum() == pytest.approx(1.0)
     assert not run_tabular(env, tc, inert, 500, seed=5).queried.any()
+
+
+def test_query_summary_exact_small_case() -> None:
+    # 25 steps: a tenth is 2 steps; the CartPole and countable summaries both start with these
+    theta = np.linspace(1.0, 0.0, 25)
+    queried = np.zeros(25, dtype=bool)
+    queried[[0, 1, 7, 24]] = True
+    tr = dataclasses.make_dataclass("T", [("theta", np.ndarray), ("queried", np.ndarray)])(
+        theta, queried
+    )
+    s = query_summary(tr)
+    assert list(s) == [
+        "steps",
+        "queries",
+        "queries_first_tenth",
+        "theta_first_decile",
+        "theta_last_decile",
+    ]
+    assert s["steps"] == 25.0 and s["queries"] == 4.0 and s["queries_first_tenth"] == 2.0
+    assert s["theta_first_decile"] == pytest.approx((1.0 + (1 - 1 / 24)) / 2)
+    assert s["theta_last_decile"] == pytest.approx((1 / 24) / 2)

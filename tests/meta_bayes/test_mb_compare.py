@@ -101,3 +101,23 @@ def test_prediction_simulation_and_probes_run_on_a_small_agent() -> None:
     assert all(np.isfinite(v) and v >= 0 for v in sim.as_dict().values())
     probes = compare.probe_prediction(agent, task, x)
     assert set(probes) == {"heads", "tails", "posterior mean", "posterior variance"}
+
+
+def test_thompson_probs_match_the_exact_sum() -> None:
+    # P(theta_0 > theta_1) for integer Beta parameters in closed form (Evan Miller's sum):
+    # sum_{i < a0} B(a1 + i, b1 + b0) / ((b0 + i) B(1 + i, b0) B(a1, b1))
+    from scipy.special import betaln
+
+    def exact(a0: int, b0: int, a1: int, b1: int) -> float:
+        i = np.arange(a0)
+        logs = betaln(a1 + i, b1 + b0) - np.log(b0 + i) - betaln(1 + i, b0) - betaln(a1, b1)
+        return float(np.exp(logs).sum())
+
+    probs = compare.thompson_probs_two_arms(np.ones(2), np.ones(2), horizon=6)
+    s = np.array([[0, 0], [3, 1], [1, 4], [5, 0], [2, 2]])
+    f = np.array([[0, 0], [1, 2], [0, 1], [0, 5], [3, 1]])
+    p = probs(s, f)
+    want = [exact(1 + s0, 1 + f0, 1 + s1, 1 + f1) for (s0, s1), (f0, f1) in zip(s, f, strict=True)]
+    np.testing.assert_allclose(p[:, 0], want, atol=1e-5)
+    np.testing.assert_allclose(p.sum(1), 1.0)
+    assert p[0, 0] == pytest.approx(0.5) and p[3, 0] > 0.99  # 5 heads against 5 tails

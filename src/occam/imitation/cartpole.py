@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 
 from occam.imitation.baselines import beta_schedule
 from occam.imitation.imitator import Imitator, own_probs, sample_own_or_query
-from occam.imitation.runner import agent_rng
+from occam.imitation.runner import agent_rng, query_summary
 from occam.knobs import ConfigError
 
 FloatArray = NDArray[np.float64]
@@ -240,15 +240,10 @@ def pole_demonstrations(env: Any, pc: PoleClass, n: int, seed: int) -> list[tupl
 
 
 def summarise_pole(tr: PoleTrace) -> dict[str, float]:
-    """Scalar summaries of one CartPole run (JSON-ready floats)."""
-    horizon = tr.theta.size
-    dec = max(1, horizon // 10)
+    """Scalar summaries of one CartPole run (JSON-ready floats): :func:`query_summary`'s
+    and the run's unsafe actions, returns and falls."""
     return {
-        "steps": float(horizon),
-        "queries": float(tr.queried.sum()),
-        "queries_first_tenth": float(tr.queried[:dec].sum()),
-        "theta_first_decile": float(tr.theta[:dec].mean()),
-        "theta_last_decile": float(tr.theta[-dec:].mean()),
+        **query_summary(tr),
         "unsafe": float(tr.unsafe.sum()),
         "mean_return": float(np.mean(tr.returns)),
         "episodes": float(len(tr.returns)),

@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from occam.imitation.imitator import LazyImitator, sample_own_or_query
+from occam.imitation.runner import query_summary
 
 FloatArray = NDArray[np.float64]
 
@@ -160,15 +161,11 @@ def run_lazy(
 
 
 def summarise_lazy(tr: LazyTrace) -> dict[str, float]:
-    """Scalar summaries of one run (JSON-ready floats)."""
-    horizon = tr.theta.size
-    dec = max(1, horizon // 10)
+    """Scalar summaries of one run (JSON-ready floats): :func:`query_summary`'s and the
+    over-threshold actions taken with the truth in the top set, whether the truth ever left
+    it, and the models enumerated."""
     return {
-        "steps": float(horizon),
-        "queries": float(tr.queried.sum()),
-        "queries_first_tenth": float(tr.queried[:dec].sum()),
-        "theta_first_decile": float(tr.theta[:dec].mean()),
-        "theta_last_decile": float(tr.theta[-dec:].mean()),
+        **query_summary(tr),
         "over_in_top": float((tr.over & tr.truth_in_top).sum()),
         "truth_ever_left": float((~tr.truth_in_top).any()),
         "models_enumerated": float(tr.n_models[-1]),

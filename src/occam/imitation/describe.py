@@ -212,8 +212,8 @@ def _open_details(config: ImitationConfig, extra: OpenQuestions) -> dict[str, tu
     }
 
 
-def pole_row(env: str, arm: Arm) -> dict[str, Any]:
-    """One table row for an E7 (CartPole) arm."""
+def _query_row(env: str, arm: Arm) -> dict[str, Any]:
+    """The columns every arm's row shares: who, how many seeds, and its queries."""
     return {
         "env": env,
         "method": arm.method,
@@ -223,6 +223,13 @@ def pole_row(env: str, arm: Arm) -> dict[str, Any]:
         "queries_mean": arm.mean("queries"),
         "theta_first_decile": arm.mean("theta_first_decile"),
         "theta_last_decile": arm.mean("theta_last_decile"),
+    }
+
+
+def pole_row(env: str, arm: Arm) -> dict[str, Any]:
+    """One table row for an E7 (CartPole) arm."""
+    return {
+        **_query_row(env, arm),
         "unsafe_total": arm.total("unsafe"),
         "mean_return": arm.mean("mean_return"),
         "episodes_mean": arm.mean("episodes"),
@@ -233,14 +240,7 @@ def pole_row(env: str, arm: Arm) -> dict[str, Any]:
 def lazy_row(env: str, arm: Arm) -> dict[str, Any]:
     """One table row for an E6 arm (the lazy imitator has no environment rewards)."""
     return {
-        "env": env,
-        "method": arm.method,
-        "param": arm.param,
-        "seeds": len(arm.runs),
-        "steps": int(arm.mean("steps")),
-        "queries_mean": arm.mean("queries"),
-        "theta_first_decile": arm.mean("theta_first_decile"),
-        "theta_last_decile": arm.mean("theta_last_decile"),
+        **_query_row(env, arm),
         "over_in_top_total": arm.total("over_in_top"),
         "truth_left_frac": arm.mean("truth_ever_left"),
         "models_enumerated_mean": arm.mean("models_enumerated"),

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -427,6 +427,31 @@ def log_bins(horizon: int, n_bins: int = 24) -> NDArray[np.int64]:
 def binned_mean(x: FloatArray, edges: NDArray[np.int64]) -> FloatArray:
     """Mean of x over each bin ``[edges[i], edges[i+1])``."""
     return np.array([x[lo:hi].mean() for lo, hi in zip(edges[:-1], edges[1:], strict=True)])
+
+
+class QueryTrace(Protocol):
+    """What :func:`query_summary` reads of a run: per-step query probability and queries."""
+
+    @property
+    def theta(self) -> FloatArray: ...
+
+    @property
+    def queried(self) -> NDArray[np.bool_]: ...
+
+
+def query_summary(tr: QueryTrace) -> dict[str, float]:
+    """The query summaries every run shares (JSON-ready floats): its length, queries in all
+    and in the first tenth, and the mean query probability theta over the first and the last
+    tenth of its steps (at least one step each)."""
+    horizon = tr.theta.size
+    dec = max(1, horizon // 10)
+    return {
+        "steps": float(horizon),
+        "queries": float(tr.queried.sum()),
+        "queries_first_tenth": float(tr.queried[:dec].sum()),
+        "theta_first_decile": float(tr.theta[:dec].mean()),
+        "theta_last_decile": float(tr.theta[-dec:].mean()),
+    }
 
 
 def summarise(tr: Trace, event_steps: int = 0) -> dict[str, float]:

@@ -548,7 +548,9 @@ def thompson_probs_two_arms(
     sg, fg = np.meshgrid(np.arange(horizon + 1), np.arange(horizon + 1), indexing="ij")
     pdf = stats.beta.pdf(x, alphas[0] + sg[..., None], betas[0] + fg[..., None])  # (n, n, G)
     cdf = stats.beta.cdf(x, alphas[1] + sg[..., None], betas[1] + fg[..., None])
-    table = np.clip(np.einsum("abg,cdg->abcd", pdf, cdf) / grid, 1e-12, 1 - 1e-12)
+    n = horizon + 1  # table[a, b, c, d] = sum_g pdf[a, b, g] cdf[c, d, g]: one matrix product
+    joint = pdf.reshape(n * n, grid) @ cdf.reshape(n * n, grid).T
+    table = np.clip(joint.reshape(n, n, n, n) / grid, 1e-12, 1 - 1e-12)
 
     def probs(s: np.ndarray, f: np.ndarray) -> np.ndarray:
         p0 = table[s[:, 0], f[:, 0], s[:, 1], f[:, 1]]

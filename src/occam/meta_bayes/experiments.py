@@ -281,14 +281,14 @@ def meta_train_bandit(
     policies: dict[str, bayes.CountPolicy] = {
         "Bayes-optimal (DP policy)": bayes.bayes_policy(solution),
         "greedy (posterior mean)": bayes.greedy_policy(alphas, betas),
-        f"Gittins (gamma={config.gittins_gamma:g})": bayes.gittins_policy(
-            alphas, betas, T, config.gittins_gamma
-        ),
-        "Thompson sampling": bayes.thompson_policy(alphas, betas),
-        "uniform random": bayes.random_policy(arms),
     }
-    if horizon is not None:  # the harder bandit: only the references its analysis reads
-        policies = {k: v for k, v in policies.items() if not k.startswith(("Gittins", "uniform"))}
+    if horizon is None:  # the harder bandit gets only the references its analysis reads
+        policies[f"Gittins (gamma={config.gittins_gamma:g})"] = bayes.gittins_policy(
+            alphas, betas, T, config.gittins_gamma
+        )
+    policies["Thompson sampling"] = bayes.thompson_policy(alphas, betas)
+    if horizon is None:
+        policies["uniform random"] = bayes.random_policy(arms)
     baselines = {
         name: float(
             bayes.evaluate_count_policy(policy, theta, u, streams.rng("policy/" + name)).mean()
