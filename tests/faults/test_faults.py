@@ -24,7 +24,14 @@ HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("OCCAM_DATA_DIR", HERE.parents[2] / "shared" / "data"))
 
 
+def _default_sigint() -> None:
+    # a shell's background job (``cmd &``, nohup) starts with SIGINT ignored, and Python keeps
+    # an ignored SIGINT ignored: give the run the terminal's default, as a user's shell does
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def toy(*args: str, **kw) -> subprocess.Popen:
+    kw.setdefault("preexec_fn", _default_sigint)
     return subprocess.Popen(
         [sys.executable, str(HERE / "toy_cli.py"), *args, "--quiet"],
         stdout=subprocess.PIPE,

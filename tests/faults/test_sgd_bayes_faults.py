@@ -41,6 +41,7 @@ def start(out: Path, *extra: str, group: bool = False) -> subprocess.Popen:
         text=True,
         env=ENV,
         start_new_session=group,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in test_faults.toy
     )
 
 
