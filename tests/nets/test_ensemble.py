@@ -127,6 +127,31 @@ def test_mlp_path_equals_autograd(loss):
     torch.testing.assert_close(mlp.predict(mlp.params, X), ref.predict(ref.params, X))
 
 
+def test_mlp_buffers_follow_the_ensemble_size_and_outputs_are_not_aliased():
+    """StackedMLP reuses its work buffers as the ensemble shrinks and grows again; the
+    gradients stay equal to autograd's at every size, and predict's outputs are owned by the
+    caller (a later call does not overwrite them)."""
+    models = nets(6, seed=5)
+    stacked = {k: v.detach() for k, v in torch.func.stack_module_state(models)[0].items()}
+    mlp = StackedMLP(stacked, ["0", "2", "4"], "cpu")
+    g = torch.Generator().manual_seed(1)
+    X = torch.randn(12, 6, dtype=torch.float64, generator=g)
+    y = (torch.rand(12, generator=g) > 0.5).double()
+    for n in (3, 1, 6):  # prefix of the buffers, smaller, then the full size
+        ps = [p.detach()[:n].clone().requires_grad_() for p in mlp.params]
+        ref = StackedNets(models[:n])
+        idx = torch.randint(0, 12, (n, 5), generator=g)
+        mlp.grads(ps, X, y, idx, "ce")
+        ref.grads(ref.params, X, y, idx, "ce")
+        want = ref.params[0].grad.transpose(1, 2)  # first layer's weight, (n, d, h)
+        torch.testing.assert_close(ps[0].grad, want, rtol=1e-12, atol=1e-12)
+        first = mlp.predict(ps, X[:5])
+        kept = first.clone()
+        mlp.predict(ps, X[5:10])  # same shape: same buffers
+        torch.testing.assert_close(first, kept, rtol=0, atol=0)
+        torch.testing.assert_close(first, ref.predict(ref.params, X[:5]))
+
+
 def test_mlp_path_and_autograd_path_train_the_same_functions():
     """The same stacked init trained on both paths gives the same functions (float64)."""
     arch = FCNArch(5, (16, 8), sigma_w=1.4, sigma_b=0.1)

@@ -73,19 +73,13 @@ def _fcn_outputs(arch: FCNArch, params: dict[str, Tensor], X: Tensor) -> Tensor:
 
 def _patches(h: Tensor, k: tuple[int, int], stride: int, out: tuple[int, int]) -> Tensor:
     """Channels-last patches: h (..., H, W, C) padded -> (..., ho, wo, kh kw C), offsets
-    outer and channels inner (``F.unfold`` is much slower on these tiny maps)."""
+    outer and channels inner. Two ``unfold`` views and one copy (``F.unfold`` is much
+    slower on these tiny maps; a ``cat`` of kh kw shifted slices measured ~1.2x slower)."""
     ho, wo = out
-    rows = [
-        h[
-            ...,
-            dy : dy + stride * (ho - 1) + 1 : stride,
-            dx : dx + stride * (wo - 1) + 1 : stride,
-            :,
-        ]
-        for dy in range(k[0])
-        for dx in range(k[1])
-    ]
-    return torch.cat(rows, dim=-1)
+    u = h.unfold(-3, k[0], stride).unfold(-3, k[1], stride)  # (..., H', W', C, kh, kw)
+    u = u[..., :ho, :wo, :, :, :]
+    lead = tuple(range(u.dim() - 3))
+    return u.permute(*lead, -2, -1, -3).reshape(*u.shape[:-3], -1)
 
 
 def _cnn_outputs(arch: CNNArch, params: dict[str, Tensor], X: Tensor) -> Tensor:
