@@ -9,6 +9,9 @@ Two measurements on 7x7 MNIST (labels 0-4 vs 5-9), the FCN 49-32-32-1 of the qui
 2. P_SGD: ``--sgd-runs`` nets trained by the library's batched trainer
    (:func:`occam.nets.ensemble.train_ensemble`) on |S| = ``--sgd-n-train`` images until each
    first fits S; prints nets/s, the fraction unfitted and r(log P_SGD, log P_B EP).
+
+Both print their achieved FLOP/s as a fraction of the device's fp32 matmul peak, measured
+first in the same run (TF32 off); the CPU figures are ``benchmarks/sgd_bayes_engines.py``.
    (The paper's full MNIST setting, 784-512-512-1 on 10,000 images, is
    ``benchmarks/sgd_bayes_full_fcn.py``.)
 
@@ -36,12 +39,33 @@ from occam import data
 from occam.nets.ensemble import TrainSpec, bits_to_strings, train_ensemble
 from occam.sgd_bayes.agreement import counts_vector, ep_distribution, point_metrics
 from occam.sgd_bayes.arch import FCNArch
-from occam.sgd_bayes.prior import stacked_outputs
+from occam.sgd_bayes.prior import chunk_flops, stacked_outputs
 
 
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+
+
+def matmul_peak(device: torch.device) -> float:
+    """fp32 FLOP/s of the best of a few square matmuls on ``device`` (TF32 off: the fp32
+    peak the issue's fractions are quoted against)."""
+    allow = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    best = 0.0
+    sizes = (2048, 4096, 8192) if device.type == "cuda" else (256, 512, 1024)
+    for n in sizes:
+        a = torch.randn(n, n, device=device)
+        b = torch.randn(n, n, device=device)
+        a @ b
+        sync(device)
+        t = time.perf_counter()
+        for _ in range(5):
+            a @ b
+        sync(device)
+        best = max(best, 2 * n**3 * 5 / (time.perf_counter() - t))
+    torch.backends.cuda.matmul.allow_tf32 = allow
+    return best
 
 
 def load(data_dir: str, n_train: int, n_test: int, seed: int) -> tuple[torch.Tensor, ...]:
@@ -118,7 +142,11 @@ def main() -> None:
     arch = FCNArch(49, (32, 32), 1.41, 0.1)
     k = args.n_test
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-    print(f"device {device} ({name}), torch {torch.__version__}")
+    peak = matmul_peak(device)
+    print(
+        f"device {device} ({name}), torch {torch.__version__}, "
+        f"fp32 matmul peak {peak / 1e12:.2f} TFLOP/s"
+    )
 
     # 1. the exact posterior by rejection
     Xs, ys, Xe, ye = load(args.data_dir, args.prior_n_train, k, args.seed)
@@ -132,7 +160,8 @@ def main() -> None:
     ok = rej >= 5
     r = float(np.corrcoef(np.log(rej[ok] / n_acc), log_ep[ok])[0, 1]) if ok.sum() >= 3 else math.nan
     print(
-        f"prior: {n_prior:,} nets in {dt:.1f} s = {n_prior / dt:,.0f} nets/s; |S| = "
+        f"prior: {n_prior:,} nets in {dt:.1f} s = {n_prior / dt:,.0f} nets/s "
+        f"({n_prior * chunk_flops(arch, len(Xs) + k) / dt / peak:.2f} of peak); |S| = "
         f"{args.prior_n_train}: {n_acc:,} accepted, log P(S) rejection "
         f"{math.log(max(n_acc, 1) / n_prior):.3f} vs EP {log_ps_ep:.3f}; "
         f"r(log P_B rejection, EP) = {r:.3f} over {int(ok.sum())} functions; "
@@ -146,6 +175,7 @@ def main() -> None:
     g = torch.Generator().manual_seed(args.seed)
     counts: Counter[str] = Counter()
     unfitted = 0
+    flops = 0.0
     sync(device)
     t = time.perf_counter()
     for start in range(0, n_runs, args.sgd_chunk):
@@ -155,13 +185,15 @@ def main() -> None:
         )
         counts.update(bits_to_strings(out.functions))
         unfitted += out.n_unfitted
+        flops += out.flops
     sync(device)
     dt = time.perf_counter() - t
     K = arch.nngp(torch.cat([Xs, Xe]).double())
     log_ep, _ = ep_distribution(K, ys, k)
     m = point_metrics(counts_vector(counts, k), None, log_ep, 5)
     print(
-        f"SGD: {n_runs:,} runs in {dt:.1f} s = {n_runs / dt:,.0f} nets/s; |S| = "
+        f"SGD: {n_runs:,} runs in {dt:.1f} s = {n_runs / dt:,.0f} nets/s "
+        f"({flops / dt / peak:.2f} of peak); |S| = "
         f"{args.sgd_n_train}: {unfitted / n_runs:.2%} unfitted; {len(counts)} functions; "
         f"r(log P_SGD, log P_B EP) = {m['pearson_sgd_ep']:.3f}, TV = {m['tv_sgd_ep']:.3f}, "
         f"top-1 ratio = {m['top1_ratio']:.2f}"

@@ -269,7 +269,7 @@ class StackedMLP:
         key = (b, like.dtype, like.device)
         cap, store = self._buf.get(key, (0, {}))
         if n > cap or not store:
-            if len(self._buf) > 4:
+            if len(self._buf) > 8:
                 self._buf.clear()
             widths = [p.shape[-1] for p in self.params[0:-2:2]]
             d = self.params[0].shape[1]
