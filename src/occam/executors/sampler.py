@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import json
 import os
+import pickle
 import sys
 import uuid
 from collections import Counter
@@ -331,13 +332,22 @@ def _process_chunks(
     # The pool (its workers and multiprocessing's helper processes) is created with Ctrl-C
     # ignored, which spawned processes inherit, so a Ctrl-C during their start-up prints no
     # traceback of theirs.
+    #
+    # The task function goes to each worker once, as plain-pickled bytes: its tensors travel by
+    # value. Given to the pool as is, multiprocessing's pickler would send them as shared-memory
+    # file descriptors, served by a thread of this process that prints a traceback of its own
+    # when a worker is stopped mid-handover (Ctrl-C while the pool is busy).
+    blob = pickle.dumps(fn, protocol=pickle.HIGHEST_PROTOCOL)
     with _sigint_ignored():
         pool = ProcessPoolExecutor(
-            max_workers=min(workers, len(todo)), mp_context=ctx, initializer=_ignore_sigint
+            max_workers=min(workers, len(todo)),
+            mp_context=ctx,
+            initializer=_start_pool_worker,
+            initargs=(blob,),
         )
     try:
         with _sigint_ignored():  # the workers start with Ctrl-C ignored (inherited at spawn)
-            futures = {pool.submit(_call_chunk, fn, i, chunk_seed(seed, i)): i for i in todo}
+            futures = {pool.submit(_call_pooled_chunk, i, chunk_seed(seed, i)): i for i in todo}
         for fut in as_completed(futures):
             yield futures[fut], FunctionCounts.from_dict(fut.result())
     except BaseException:  # Ctrl-C, SIGTERM, a failed chunk: stop now, not after the chunks
@@ -351,7 +361,7 @@ def _process_chunks(
 @contextlib.contextmanager
 def _sigint_ignored() -> Iterator[None]:
     """Ignore SIGINT in this (main) thread for the block: processes started in it inherit
-    that, so a Ctrl-C during their start-up (before :func:`_ignore_sigint`) is no traceback."""
+    that, so a Ctrl-C during their start-up (before :func:`_start_pool_worker`) is no traceback."""
     import signal
     import threading
 
@@ -365,11 +375,25 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _ignore_sigint() -> None:
-    """In pool workers: Ctrl-C is the parent's to handle (it stops the pool, in one line)."""
+#: In a pool worker: the pickled task function (set by :func:`_start_pool_worker`) and the
+#: function itself once the first chunk has unpickled it.
+_POOL_FN: dict[str, Any] = {}
+
+
+def _start_pool_worker(blob: bytes) -> None:
+    """In pool workers: Ctrl-C is the parent's to handle (it stops the pool, in one line);
+    keep the task function's bytes for the chunks to come."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _POOL_FN["blob"] = blob
+
+
+def _call_pooled_chunk(chunk: int, seed: int) -> dict[str, Any]:
+    """In a pool worker: :func:`_call_chunk` with the worker's task function."""
+    if "fn" not in _POOL_FN:
+        _POOL_FN["fn"] = pickle.loads(_POOL_FN.pop("blob"))
+    return _call_chunk(_POOL_FN["fn"], chunk, seed)
 
 
 #: How often Ray reruns a chunk whose worker died (killed, out of memory, node lost). A chunk
