@@ -185,10 +185,23 @@ def run_study(
     throughput of one (measured with torch 2.13, MKL); studies that want both cores use a
     process pool.
     """
-    from filelock import FileLock, Timeout
-
     check_writable(out)
     out = out.resolve()
+    with _exclusive_lock(out, wait), _torch_threads(threads):
+        if fresh:
+            shutil.rmtree(checkpoint_folder(out), ignore_errors=True)
+        if merge:
+            _check_complete(study, config, seed, out, device, quiet)
+        return _run_study(study, config, profile, seed, out, device, quiet, merge)
+
+
+@contextlib.contextmanager
+def _exclusive_lock(out: Path, wait: bool) -> Iterator[None]:
+    """Hold the results folder ``out`` (resolved) alone: ``.NAME.lock`` beside it, locked
+    exclusively (``filelock``), or :class:`OutputBusy` when another run holds it and not
+    ``wait``."""
+    from filelock import FileLock, Timeout
+
     out.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(out.parent / f".{out.name}.lock"))
     try:
@@ -199,12 +212,7 @@ def run_study(
             "--out, or pass --wait"
         ) from None
     try:
-        with _torch_threads(threads):
-            if fresh:
-                shutil.rmtree(checkpoint_folder(out), ignore_errors=True)
-            if merge:
-                _check_complete(study, config, seed, out, device, quiet)
-            return _run_study(study, config, profile, seed, out, device, quiet, merge)
+        yield
     finally:
         lock.release()
 
@@ -375,27 +383,16 @@ def run_from_checkpoints(
     finish the whole run afterwards. ``source`` is held locked shared (as a slice holds it:
     no plain run or merge of it meanwhile), ``out`` exclusively.
     """
-    from filelock import FileLock, Timeout
-
     check_writable(out)
     out, source = out.resolve(), source.resolve()
     if out == source:
         raise ValueError(f"{out}: the results of a part of the run need a folder of their own")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(out.parent / f".{out.name}.lock"))
-    try:
-        lock.acquire(timeout=-1 if wait else 0)
-    except Timeout:
-        raise OutputBusy(
-            f"{out} is being written by another occam run; wait for it, choose another "
-            "--out, or pass --wait"
-        ) from None
-    try:
-        shared = _shared_lock(source.parent / f".{source.name}.lock", source, wait)
-        with shared, _torch_threads(threads):
-            return _run_study(study, config, profile, seed, out, device, quiet, True, body, source)
-    finally:
-        lock.release()
+    with (
+        _exclusive_lock(out, wait),
+        _shared_lock(source.parent / f".{source.name}.lock", source, wait),
+        _torch_threads(threads),
+    ):
+        return _run_study(study, config, profile, seed, out, device, quiet, True, body, source)
 
 
 def _record_run(path: Path, run: dict[str, Any]) -> None:
