@@ -198,6 +198,18 @@ def gate_errors(config: DeepCheapConfig, act: str) -> Measured:
 # --------------------------------------------------------------------------------------
 
 
+def polynomial_suite(config: DeepCheapConfig, generator: torch.Generator) -> list[str]:
+    """The compiler's test suite: ``FIXED_SUITE`` and ``config.poly_random`` random
+    polynomials drawn from ``generator`` (up to ``poly_max_vars`` variables,
+    ``poly_max_terms`` terms, degree ``poly_max_degree``)."""
+    return list(FIXED_SUITE) + [
+        random_polynomial(
+            generator, config.poly_max_vars, config.poly_max_terms, config.poly_max_degree
+        )
+        for _ in range(config.poly_random)
+    ]
+
+
 def compiler_suite(
     config: DeepCheapConfig,
     act: str,
@@ -207,12 +219,7 @@ def compiler_suite(
 ) -> Measured:
     """Compile the fixed and random suite; errors on [−1,1]^n and neuron counts."""
     dtype = _dtype(config.dtype)
-    suite = list(FIXED_SUITE) + [
-        random_polynomial(
-            g_suite, config.poly_max_vars, config.poly_max_terms, config.poly_max_degree
-        )
-        for _ in range(config.poly_random)
-    ]
+    suite = polynomial_suite(config, g_suite)
     rows: list[Row] = []
     for i, expr in enumerate(progress(suite, "compiler suite")):
         net = pl.compile_polynomial(expr, act, dtype=dtype)
@@ -673,12 +680,7 @@ def compiler_replicate(
     the network's own gate-error sum (:func:`polynomial.choose_lambda`'s model) at λ = 0.1.
     """
     dtype = _dtype(config.dtype)
-    suite = list(FIXED_SUITE) + [
-        random_polynomial(
-            generator, config.poly_max_vars, config.poly_max_terms, config.poly_max_degree
-        )
-        for _ in range(config.poly_random)
-    ]
+    suite = polynomial_suite(config, generator)
     rows: list[Row] = []
     for expr in suite:
         net = pl.compile_polynomial(expr, act, PRACTICAL_LAM, dtype=dtype)
