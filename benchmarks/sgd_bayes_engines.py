@@ -12,6 +12,10 @@ absolute times, are what survive a shared machine):
 * "draws only": the rate if drawing each net's parameters were the sampler's only cost
   (one normal per parameter, torch's CPU generator), and the "ceiling" it puts on the prior
   sampler's fraction: the fraction reached if the forward pass ran at the full matmul peak;
+* "SGD step products": the trainer's seven batched products of one step alone (500 nets;
+  its "nets/s" are net-steps/s), whose FLOP/s fraction is the trainer's "ceiling": the
+  fraction it would reach if nothing but its products took time, at the speed MKL's batched
+  GEMM reaches on those shapes;
 * "P procs": the way the study uses P cores (``executor=processes``, ``workers=P``, one
   torch thread per worker): P spawned processes run the same engine at once, started
   together; nets/s is all their nets over the wall time from the common start to the last
@@ -96,6 +100,31 @@ def sgd_rate(nets: int) -> Timed:
     return nets, out.flops, t, time.perf_counter()
 
 
+def sgd_products_rate(nets: int, steps: int = 20) -> Timed:
+    """The SGD trainer's matrix products alone, as it runs them in one step (minibatch 25,
+    49-32-32-1, ``nets`` nets): the forward's three ``baddbmm`` and the backward's four
+    ``bmm``, on random data. The ceiling that MKL's batched GEMM puts on the trainer at
+    these shapes (its "nets" are net-steps)."""
+    n, b, d, w = nets, 25, 49, 32
+    r = torch.randn
+    x, W0, W1, wo = r(n, b, d), r(n, d, w), r(n, w, w), r(n, 1, w)
+    b0, b1, bo = r(n, 1, w), r(n, 1, w), r(n, 1, 1)
+    h1, h2, o, g1, g2 = r(n, b, w), r(n, b, w), r(n, b, 1), r(n, b, w), r(n, b, w)
+    gW0, gW1, gwo = r(n, d, w), r(n, w, w), r(n, 1, w)
+    t = time.perf_counter()
+    for _ in range(steps):
+        torch.baddbmm(b0, x, W0, out=h1)
+        torch.baddbmm(b1, h1, W1, out=h2)
+        torch.baddbmm(bo, h2, wo.transpose(1, 2), out=o)
+        torch.bmm(o.transpose(1, 2), h2, out=gwo)
+        torch.bmm(h1.transpose(1, 2), g2, out=gW1)
+        torch.bmm(g2, W1.transpose(1, 2), out=g1)
+        torch.bmm(x.transpose(1, 2), g1, out=gW0)
+    end = time.perf_counter()
+    flops = 2 * n * b * (2 * d * w + 3 * w * w + 2 * w) * steps
+    return n * steps, flops, t, end
+
+
 FCN = FCNArch(49, (32, 32), 1.41, 0.1)
 CNN = CNNArch.paper((1, 7, 7), n_layers=2, width=16, sigma_w=1.41, sigma_b=0.1)
 
@@ -109,6 +138,7 @@ def engines(scale: float) -> dict[str, Callable[[], Timed]]:
         "prior CNN, 48 inputs": lambda: prior_rate(CNN, 48, n_cnn),
         "CNN draws only": lambda: draw_rate(CNN, 48, n_cnn),
         "SGD trainer |S|=100": lambda: sgd_rate(n_sgd),
+        "SGD step products": lambda: sgd_products_rate(500),
     }
 
 
@@ -181,12 +211,15 @@ def main() -> None:
         torch.set_num_threads(cores)
         peak = max(peak, matmul_peak())  # the best of before and after (a shared machine)
         draws = {name.split()[0]: flops / peak for name, _, flops in rows if "draws" in name}
+        products = next(flops for name, _, flops in rows if name == "SGD step products")
         label = f"{cores} {'thr' if mode == 'threads' else 'procs'}"
         for name, rate, flops in rows:
             # a prior sampler's ceiling: its forward at the full peak plus the parameter draws
             # (each draw costs 1/draw-fraction of a peak-speed forward): 1 / (1 + 1/d)
             arch = name.split()[1].rstrip(",") if name.startswith("prior") else ""
             ceiling = f"{1 / (1 + 1 / draws[arch]):8.2f}" if arch in draws else f"{'':>8}"
+            if name.startswith("SGD trainer"):  # the trainer at its products' own speed
+                ceiling = f"{products / peak:8.2f}"
             print(
                 f"{label:>7} {peak / 1e9:>12.1f} {name:>22} {rate:>10.0f}"
                 f" {flops / peak:>8.2f} {ceiling}"
