@@ -208,7 +208,6 @@ def main() -> None:
                 (name, *procs_rate(name, args.scale, cores, args.repeats))
                 for name in engines(args.scale)
             ]
-        torch.set_num_threads(cores)
         peak = max(peak, matmul_peak())  # the best of before and after (a shared machine)
         draws = {name.split()[0]: flops / peak for name, _, flops in rows if "draws" in name}
         products = next(flops for name, _, flops in rows if name == "SGD step products")
