@@ -13,9 +13,9 @@ absolute times, are what survive a shared machine):
   (one normal per parameter, torch's CPU generator), and the "ceiling" it puts on the prior
   sampler's fraction: the fraction reached if the forward pass ran at the full matmul peak;
 * "SGD step products": the trainer's seven batched products of one step alone (500 nets;
-  its "nets/s" are net-steps/s), whose FLOP/s fraction is the trainer's "ceiling": the
-  fraction it would reach if nothing but its products took time, at the speed MKL's batched
-  GEMM reaches on those shapes;
+  its "nets/s" are net-steps/s; FLOPs counted as the trainer counts them, 3x forward),
+  whose fraction is the trainer's "ceiling": the fraction it would reach if nothing but its
+  products took time, at the speed MKL's batched GEMM reaches on those shapes;
 * "P procs": the way the study uses P cores (``executor=processes``, ``workers=P``, one
   torch thread per worker): P spawned processes run the same engine at once, started
   together; nets/s is all their nets over the wall time from the common start to the last
@@ -121,7 +121,10 @@ def sgd_products_rate(nets: int, steps: int = 20) -> Timed:
         torch.bmm(g2, W1.transpose(1, 2), out=g1)
         torch.bmm(x.transpose(1, 2), g1, out=gW0)
     end = time.perf_counter()
-    flops = 2 * n * b * (2 * d * w + 3 * w * w + 2 * w) * steps
+    # counted as the trainer counts its work (3x forward FLOPs), so that the fractions compare;
+    # the seven products do 2 n b (2 d w + 3 w^2 + 2 w), 0.8 of that (no input gradient of the
+    # first layer)
+    flops = 3 * 2 * n * b * (d * w + w * w + w) * steps
     return n * steps, flops, t, end
 
 
